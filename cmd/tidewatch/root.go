@@ -130,6 +130,7 @@ what is in effect. A bad configuration exits with code 2.`,
 	root.AddCommand(
 		newVersionCmd(a),
 		newConfigCmd(a),
+		newDBCmd(a),
 	)
 	// Shell completion is left out: the commands are few, and every command
 	// here documents itself with an example, which cobra's generated ones lack.

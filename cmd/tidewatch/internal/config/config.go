@@ -49,6 +49,7 @@ func (c ClickHouse) Managed() bool { return len(c.Addr) == 0 }
 // LocalServer configures the managed clickhouse-server. It listens on 127.0.0.1 only.
 type LocalServer struct {
 	Dir             string `mapstructure:"dir" default:"{data_dir}/clickhouse" doc:"Data folder of the local server."`
+	Binary          string `mapstructure:"binary" default:"" doc:"clickhouse-server executable; empty means the one on PATH, in /usr/bin or /usr/sbin."`
 	TCPPort         Port   `mapstructure:"tcp_port" default:"19000" doc:"Native protocol port."`
 	HTTPPort        Port   `mapstructure:"http_port" default:"18123" doc:"HTTP port."`
 	InterserverPort Port   `mapstructure:"interserver_port" default:"19009" doc:"Interserver HTTP port."`

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// freePorts returns n distinct loopback ports that were free a moment ago.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		require.NoError(t, l.Close())
+	}
+	return ports
+}
+
+// localDB points the managed server of an isolated test at free ports and a
+// temporary data_dir, through the environment as a user would.
+func localDB(t *testing.T) (dataDir string, tcpPort int) {
+	t.Helper()
+	dir := isolate(t)
+	ports := freePorts(t, 3)
+	t.Setenv("TIDEWATCH_DATA_DIR", filepath.Join(dir, "data"))
+	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_TCP_PORT", strconv.Itoa(ports[0]))
+	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_HTTP_PORT", strconv.Itoa(ports[1]))
+	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_INTERSERVER_PORT", strconv.Itoa(ports[2]))
+	t.Cleanup(func() { run(t, "db", "stop") })
+	return filepath.Join(dir, "data"), ports[0]
+}
+
+// serverPID reads the managed server's pid file.
+func serverPID(t *testing.T, dataDir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "clickhouse", "clickhouse-server.pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	return pid
+}
+
+// processGone reports whether pid no longer names a live process (a zombie
+// left for this test process to reap counts as gone).
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return true
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	fields := strings.Fields(string(stat))
+	return len(fields) > 2 && fields[2] == "Z"
+}
+
+// clickhouseClient runs a query with the real client against the local server.
+func clickhouseClient(t *testing.T, port int, query string) string {
+	t.Helper()
+	out, err := exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--query", query).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return string(out)
+}
+
+func TestDBStartStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts clickhouse-server; skipped under -short")
+	}
+	dataDir, port := localDB(t)
+
+	code, stdout, stderr := run(t, "db", "start")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `^clickhouse-server started: pid \d+, native 127.0.0.1:`+strconv.Itoa(port)+`, http 127.0.0.1:\d+, data `, stdout)
+	pid := serverPID(t, dataDir)
+	require.False(t, processGone(pid))
+	require.Equal(t, "1\n", clickhouseClient(t, port, "SELECT 1"))
+
+	code, stdout, stderr = run(t, "db", "start")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "clickhouse-server already running: pid "+strconv.Itoa(pid))
+
+	code, stdout, stderr = run(t, "db", "stop")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "clickhouse-server stopped: pid "+strconv.Itoa(pid)+"\n", stdout)
+	require.True(t, processGone(pid), "pid %d still runs after db stop", pid)
+	require.NoFileExists(t, filepath.Join(dataDir, "clickhouse", "clickhouse-server.pid"))
+
+	code, stdout, _ = run(t, "db", "stop")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "clickhouse-server is not running")
+}
+
+func TestDBCommandsRefuseAConfiguredServer(t *testing.T) {
+	isolate(t)
+	t.Setenv("TIDEWATCH_CLICKHOUSE_ADDR", "ch1.example.org:9000")
+	for _, cmd := range []string{"start", "stop"} {
+		code, _, stderr := run(t, "db", cmd)
+		require.Equal(t, 1, code)
+		require.Equal(t, "tidewatch: clickhouse.addr is set (ch1.example.org:9000): tidewatch only starts and stops its own local server\n", stderr)
+	}
+}
+
+func TestMissingServerBinarySaysMakeDeps(t *testing.T) {
+	isolate(t)
+	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_BINARY", filepath.Join(t.TempDir(), "clickhouse-server"))
+	code, _, stderr := run(t, "db", "start")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "clickhouse-server not found: install it with `make deps`")
+}
