@@ -1,0 +1,461 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"syscall"
+)
+
+// Snapshot is the state as loaded.
+type Snapshot struct {
+	Channels map[int64]*Channel
+	Pending  map[string]*Pending
+	Accounts map[string]*Account
+	Meta     Meta
+}
+
+// record is one journal line: exactly one field is set.
+type record struct {
+	Channel *Channel `json:"c,omitempty"`
+	Pending *Pending `json:"p,omitempty"`
+	// Resolved drops a pending username (it became a channel or was given up).
+	Resolved string `json:"x,omitempty"`
+	// End closes a snapshot file with its number of records.
+	End *int `json:"end,omitempty"`
+}
+
+// Store is an open state folder. Only one process may open a folder at a time.
+type Store struct {
+	dir     string
+	lock    *os.File
+	journal *os.File
+	gen     int
+	// records counts lines in the journal; live is the number of live records, which
+	// decides when compaction pays.
+	records, live int
+}
+
+var snapName = regexp.MustCompile(`^channels-([0-9]+)\.snap$`)
+
+// Open opens (creating it if needed) the state folder dir, takes its lock, and loads the
+// state. A journal whose last line was torn by a crash is cut back to its last good line.
+func Open(dir string) (*Store, *Snapshot, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "accounts"), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, nil, fmt.Errorf("state: %s is in use by another collector: %w", dir, err)
+	}
+	s := &Store{dir: dir, lock: lock}
+	snap, err := s.load()
+	if err != nil {
+		return nil, nil, errors.Join(err, s.Close())
+	}
+	return s, snap, nil
+}
+
+func (s *Store) load() (*Snapshot, error) {
+	snap := &Snapshot{Channels: map[int64]*Channel{}, Pending: map[string]*Pending{}, Accounts: map[string]*Account{}}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	var gens []int
+	for _, e := range entries {
+		if m := snapName.FindStringSubmatch(e.Name()); m != nil {
+			g, _ := strconv.Atoi(m[1])
+			gens = append(gens, g)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(gens)))
+	// The newest complete snapshot wins; an incomplete one can only be a leftover of a
+	// copy by hand, since snapshots are renamed into place whole.
+	for _, g := range gens {
+		ok, err := s.readSnapshot(g, snap)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			s.gen = g
+			break
+		}
+		snap.Channels, snap.Pending = map[int64]*Channel{}, map[string]*Pending{}
+	}
+	if err := s.openJournal(snap); err != nil {
+		return nil, err
+	}
+	if err := s.removeStale(entries); err != nil {
+		return nil, err
+	}
+	s.live = len(snap.Channels) + len(snap.Pending)
+	if err := readJSON(filepath.Join(s.dir, "meta.json"), &snap.Meta); err != nil {
+		return nil, err
+	}
+	accEntries, err := os.ReadDir(filepath.Join(s.dir, "accounts"))
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	for _, e := range accEntries {
+		if filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		a := &Account{}
+		if err := readJSON(filepath.Join(s.dir, "accounts", e.Name()), a); err != nil {
+			return nil, err
+		}
+		if a.Peers == nil {
+			a.Peers = map[int64]int64{}
+		}
+		snap.Accounts[a.Label] = a
+	}
+	return snap, nil
+}
+
+var journalName = regexp.MustCompile(`^journal-([0-9]+)\.log$`)
+
+// removeStale deletes files of other generations and temporary files left by a crash in the
+// middle of a compaction.
+func (s *Store) removeStale(entries []os.DirEntry) error {
+	var errs []error
+	for _, e := range entries {
+		name := e.Name()
+		m := snapName.FindStringSubmatch(name)
+		if m == nil {
+			m = journalName.FindStringSubmatch(name)
+		}
+		stale := filepath.Ext(name) == ".tmp"
+		if m != nil {
+			g, _ := strconv.Atoi(m[1])
+			stale = g != s.gen
+		}
+		if stale {
+			errs = append(errs, removeIfExists(filepath.Join(s.dir, name)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) snapPath(g int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("channels-%d.snap", g))
+}
+
+func (s *Store) journalPath(g int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("journal-%d.log", g))
+}
+
+// readSnapshot reads generation g into snap; it reports false when the file lacks its end
+// record.
+func (s *Store) readSnapshot(g int, snap *Snapshot) (bool, error) {
+	f, err := os.Open(s.snapPath(g))
+	if err != nil {
+		return false, fmt.Errorf("state: %w", err)
+	}
+	defer f.Close()
+	n := 0
+	complete := false
+	_, err = scanRecords(f, func(r record) {
+		if r.End != nil {
+			complete = *r.End == n
+			return
+		}
+		n++
+		apply(snap, r)
+	})
+	if err != nil {
+		return false, err
+	}
+	return complete, nil
+}
+
+// openJournal replays the journal of the current generation into snap and opens it for
+// appending, cutting a torn tail.
+func (s *Store) openJournal(snap *Snapshot) error {
+	path := s.journalPath(s.gen)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	good, err := scanRecords(f, func(r record) {
+		s.records++
+		apply(snap, r)
+	})
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return fmt.Errorf("state: cut torn journal: %w", err)
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("state: %w", err)
+	}
+	s.journal = f
+	return nil
+}
+
+func apply(snap *Snapshot, r record) {
+	switch {
+	case r.Channel != nil:
+		snap.Channels[r.Channel.ID] = r.Channel
+	case r.Pending != nil:
+		snap.Pending[r.Pending.Username] = r.Pending
+	case r.Resolved != "":
+		delete(snap.Pending, r.Resolved)
+	}
+}
+
+// scanRecords calls fn for every good line of r and returns the offset just after the last
+// good line. A line with a bad CRC or bad JSON ends the scan: it can only be the torn tail of
+// an interrupted append.
+func scanRecords(r io.Reader, fn func(record)) (int64, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var off int64
+	for {
+		line, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return off, nil // a last line without '\n' is torn
+		}
+		if err != nil {
+			return off, fmt.Errorf("state: read: %w", err)
+		}
+		rec, ok := decodeLine(line)
+		if !ok {
+			return off, nil
+		}
+		fn(rec)
+		off += int64(len(line))
+	}
+}
+
+// encodeLine renders one record as "crc32hex json\n".
+func encodeLine(buf *bytes.Buffer, r record) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("state: encode: %w", err)
+	}
+	fmt.Fprintf(buf, "%08x ", crc32.ChecksumIEEE(body))
+	buf.Write(body)
+	buf.WriteByte('\n')
+	return nil
+}
+
+func decodeLine(line []byte) (record, bool) {
+	var r record
+	if len(line) < 10 || line[8] != ' ' {
+		return r, false
+	}
+	want, err := strconv.ParseUint(string(line[:8]), 16, 32)
+	if err != nil {
+		return r, false
+	}
+	body := bytes.TrimSuffix(line[9:], []byte("\n"))
+	if crc32.ChecksumIEEE(body) != uint32(want) {
+		return r, false
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, false
+	}
+	return r, true
+}
+
+// Batch is the content of one checkpoint.
+type Batch struct {
+	Channels []*Channel
+	Pending  []*Pending
+	// Resolved are usernames no longer pending.
+	Resolved []string
+}
+
+// Len returns the number of records in b.
+func (b Batch) Len() int { return len(b.Channels) + len(b.Pending) + len(b.Resolved) }
+
+// Append writes b to the journal and syncs it. The records must be copies no longer
+// mutated by anyone.
+func (s *Store) Append(b Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	for _, c := range b.Channels {
+		if err := encodeLine(&buf, record{Channel: c}); err != nil {
+			return err
+		}
+	}
+	for _, p := range b.Pending {
+		if err := encodeLine(&buf, record{Pending: p}); err != nil {
+			return err
+		}
+	}
+	for _, u := range b.Resolved {
+		if err := encodeLine(&buf, record{Resolved: u}); err != nil {
+			return err
+		}
+	}
+	if _, err := s.journal.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("state: append: %w", err)
+	}
+	if err := s.journal.Sync(); err != nil {
+		return fmt.Errorf("state: sync journal: %w", err)
+	}
+	s.records += b.Len()
+	return nil
+}
+
+// NeedsCompaction reports whether the journal has grown well past the live state, given the
+// number of live records.
+func (s *Store) NeedsCompaction(live int) bool {
+	s.live = live
+	return s.records > 10_000 && s.records > 3*live
+}
+
+// Compact writes every live record into a new snapshot generation and starts a new, empty
+// journal; the old generation's files are removed once the new one is in place.
+func (s *Store) Compact(channels []*Channel, pending []*Pending) error {
+	next := s.gen + 1
+	tmp := s.snapPath(next) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("state: compact: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf bytes.Buffer
+	n := 0
+	write := func(r record) error {
+		buf.Reset()
+		if err := encodeLine(&buf, r); err != nil {
+			return err
+		}
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	for _, c := range channels {
+		if err := write(record{Channel: c}); err != nil {
+			return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+		}
+		n++
+	}
+	for _, p := range pending {
+		if err := write(record{Pending: p}); err != nil {
+			return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+		}
+		n++
+	}
+	if err := write(record{End: &n}); err != nil {
+		return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+	}
+	if err := errors.Join(w.Flush(), f.Sync(), f.Close()); err != nil {
+		return errors.Join(fmt.Errorf("state: compact: %w", err), os.Remove(tmp))
+	}
+	// The new journal exists before the snapshot that makes it current.
+	j, err := os.OpenFile(s.journalPath(next), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
+	if err != nil {
+		return errors.Join(fmt.Errorf("state: compact: %w", err), os.Remove(tmp))
+	}
+	if err := os.Rename(tmp, s.snapPath(next)); err != nil {
+		return errors.Join(fmt.Errorf("state: compact: %w", err), j.Close(), os.Remove(tmp))
+	}
+	if err := syncDir(s.dir); err != nil {
+		return errors.Join(err, j.Close())
+	}
+	old := s.gen
+	oldJournal := s.journal
+	s.gen, s.journal, s.records, s.live = next, j, 0, n
+	return errors.Join(oldJournal.Close(), removeIfExists(s.snapPath(old)), removeIfExists(s.journalPath(old)))
+}
+
+// SaveAccount replaces the account's file atomically.
+func (s *Store) SaveAccount(a *Account) error {
+	if a.Label == "" || filepath.Base(a.Label) != a.Label || a.Label[0] == '.' {
+		return fmt.Errorf("state: account label %q cannot name a file", a.Label)
+	}
+	return writeJSON(filepath.Join(s.dir, "accounts", a.Label+".json"), a)
+}
+
+// SaveMeta replaces the metadata file atomically.
+func (s *Store) SaveMeta(m Meta) error {
+	return writeJSON(filepath.Join(s.dir, "meta.json"), m)
+}
+
+// Close releases the journal and the lock.
+func (s *Store) Close() error {
+	var errs []error
+	if s.journal != nil {
+		errs = append(errs, s.journal.Close())
+		s.journal = nil
+	}
+	if s.lock != nil {
+		errs = append(errs, syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN), s.lock.Close())
+		s.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// writeJSON replaces path with v's JSON: temporary file, fsync, rename, fsync of the folder.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return fmt.Errorf("state: encode %s: %w", filepath.Base(path), err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		return errors.Join(fmt.Errorf("state: write %s: %w", filepath.Base(path), err), f.Close(), os.Remove(tmp))
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return errors.Join(fmt.Errorf("state: write %s: %w", filepath.Base(path), err), os.Remove(tmp))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return errors.Join(fmt.Errorf("state: %w", err), os.Remove(tmp))
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// readJSON fills v from path; a missing file leaves v as it is.
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("state: %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}

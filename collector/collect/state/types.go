@@ -1,0 +1,178 @@
+// Package state keeps what the collector must remember between runs: every channel it
+// follows or has heard of (identity, history watermarks, posts still due for counter
+// re-reads, discovery provenance), the usernames waiting to be resolved, and per account the
+// access hashes it learnt and the flood waits still running.
+//
+// Channels go to an append-only journal of whole channel records, one JSON line each with a
+// CRC, fsynced at every checkpoint; when the journal outgrows the live data it is compacted
+// into a new snapshot generation (written to a temporary file and renamed). A torn last line
+// after a crash is detected by its CRC and dropped, so a restart sees the state of the last
+// completed checkpoint. Accounts and the run metadata are small JSON files replaced
+// atomically. The collector calls Checkpoint only after the writer has acknowledged the rows
+// a record covers, so what the state says was collected is in ClickHouse (or its spool).
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
+)
+
+// Channel is everything the collector keeps about one channel.
+type Channel struct {
+	// ID is the Telegram channel id.
+	ID int64 `json:"id"`
+	// Username is the handle last seen, without "@"; "" when it has none.
+	Username string `json:"u,omitempty"`
+	// Home is the account that works on the channel (it holds an access hash for it).
+	Home string `json:"home,omitempty"`
+
+	// Discovery: whether the channel is in the sampling frame, and why (not).
+	Included bool `json:"in,omitempty"`
+	Seed     bool `json:"seed,omitempty"`
+	// Depth is the number of discovery steps from a seed (0 for seeds).
+	Depth uint8 `json:"depth,omitempty"`
+	// Refs are the references from channels of the frame, by channel and rule.
+	Refs []Ref `json:"refs,omitempty"`
+	// Reason says why the channel was excluded ("" when included or not yet evaluated).
+	Reason       string    `json:"reason,omitempty"`
+	DiscoveredAt time.Time `json:"disc_at,omitzero"`
+	// CheckedAt is when the inclusion rules last looked at the channel.
+	CheckedAt time.Time `json:"chk_at,omitzero"`
+	// RefsDirty marks references not yet written to the discovery table.
+	RefsDirty bool `json:"refs_dirty,omitempty"`
+
+	// Identity as of the last snapshot.
+	Title        string    `json:"title,omitempty"`
+	About        string    `json:"about,omitempty"`
+	Subscribers  int       `json:"subs,omitempty"`
+	Status       string    `json:"status,omitempty"`
+	Verified     bool      `json:"verified,omitempty"`
+	Scam         bool      `json:"scam,omitempty"`
+	Fake         bool      `json:"fake,omitempty"`
+	Restricted   bool      `json:"restricted,omitempty"`
+	Reasons      []string  `json:"reasons,omitempty"`
+	LinkedChatID int64     `json:"linked,omitempty"`
+	PinnedID     int       `json:"pinned,omitempty"`
+	CreatedAt    time.Time `json:"created,omitzero"`
+	Megagroup    bool      `json:"megagroup,omitempty"`
+	FirstSeen    time.Time `json:"first_seen,omitzero"`
+	// LastSnapshot is when the last snapshot was attempted, LastSeen when the channel last
+	// answered.
+	LastSnapshot time.Time `json:"snap_at,omitzero"`
+	LastSeen     time.Time `json:"seen_at,omitzero"`
+	// PinnedRead is the pinned post whose text was last read for account links.
+	PinnedRead int `json:"pinned_read,omitempty"`
+	// UsernameChecked is the username last re-resolved after the channel disappeared.
+	UsernameChecked string `json:"u_checked,omitempty"`
+	// LastRecommend is when recommendations were last asked for.
+	LastRecommend time.Time `json:"rec_at,omitzero"`
+
+	// History. Every message id <= LastID has been fetched (or is before the history
+	// floor). A sweep in progress fetches (LastID, Top] page by page, newest first; Cursor is
+	// the lowest id fetched by the sweep so far (0 before its first page).
+	LastID      int       `json:"last_id,omitempty"`
+	Top         int       `json:"top,omitempty"`
+	Cursor      int       `json:"cursor,omitempty"`
+	HistoryDone bool      `json:"hist_done,omitempty"` // the first full sweep finished
+	MinID       int       `json:"min_id,omitempty"`    // lowest id stored
+	Floor       int       `json:"floor,omitempty"`     // ids below it are before --since
+	Count       int       `json:"count,omitempty"`     // Telegram's message count at the last page
+	Stored      int       `json:"stored,omitempty"`    // messages stored
+	Gaps        int       `json:"gaps,omitempty"`      // ids missing when their page was fetched
+	Deleted     int       `json:"deleted,omitempty"`   // stored posts later found deleted
+	LastHistory time.Time `json:"hist_at,omitzero"`
+
+	// Counters. Recent holds the posts still due for re-reads at fixed ages.
+	Recent         []Recent `json:"recent,omitempty"`
+	CountersDone   int      `json:"ctr_done,omitempty"`
+	CountersMissed int      `json:"ctr_missed,omitempty"` // ages passed before the post was seen
+	CountersLate   int      `json:"ctr_late,omitempty"`   // ages read outside their tolerance
+	// PostsLast24h is the number of posts in the last day at the last history page, which
+	// with the audience decides whether the channel is hot.
+	PostsLast24h int `json:"p24,omitempty"`
+}
+
+// Ref is a count of references to a channel from one channel of the frame by one rule.
+type Ref struct {
+	Via   int64  `json:"via"`
+	Rule  string `json:"rule"`
+	N     uint32 `json:"n"`
+	Depth uint8  `json:"depth"`
+}
+
+// Recent is a post waiting for counter re-reads: its id, posting time (Unix seconds) and
+// the index of the next target age to read.
+type Recent struct {
+	ID   int
+	Date int64
+	Next uint8
+}
+
+// MarshalJSON writes a Recent as [id, date, next]: there are many of them.
+func (r Recent) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, "[%d,%d,%d]", r.ID, r.Date, r.Next), nil
+}
+
+// UnmarshalJSON reads [id, date, next].
+func (r *Recent) UnmarshalJSON(b []byte) error {
+	var a [3]int64
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("recent post: %w", err)
+	}
+	r.ID, r.Date, r.Next = int(a[0]), a[1], uint8(a[2])
+	return nil
+}
+
+// Pending is a channel known only by its username (from a t.me link or an @mention),
+// counting references until it is worth resolving.
+type Pending struct {
+	Username     string    `json:"u"`
+	Refs         []Ref     `json:"refs,omitempty"`
+	DiscoveredAt time.Time `json:"disc_at,omitzero"`
+	// Failed says why resolving failed ("" while not tried); CheckedAt is when.
+	Failed    string    `json:"failed,omitempty"`
+	CheckedAt time.Time `json:"chk_at,omitzero"`
+}
+
+// Account is what one account knows: access hashes and running flood waits.
+type Account struct {
+	Label string `json:"label"`
+	// Peers maps channel id to this account's access hash.
+	Peers map[int64]int64 `json:"peers"`
+	// Parks are flood waits that had not ended at the checkpoint.
+	Parks []budget.Park `json:"parks,omitempty"`
+	// Disabled says why the account is not used ("" when it is): banned, logged out.
+	Disabled string `json:"disabled,omitempty"`
+}
+
+// Meta describes the collection as a whole.
+type Meta struct {
+	// FrameID is the current sampling frame; ParentFrameID the one before it.
+	FrameID       string `json:"frame_id"`
+	ParentFrameID string `json:"parent_frame_id,omitempty"`
+	// Runs counts the runs that used this state.
+	Runs int `json:"runs"`
+	// LastRunID is the run that wrote the state last.
+	LastRunID string `json:"last_run_id,omitempty"`
+	// SavedAt is the time of the last checkpoint.
+	SavedAt time.Time `json:"saved_at,omitzero"`
+}
+
+// Clone returns a deep copy of c, for handing a consistent record to the checkpointer.
+func (c *Channel) Clone() *Channel {
+	d := *c
+	d.Refs = append([]Ref(nil), c.Refs...)
+	d.Reasons = append([]string(nil), c.Reasons...)
+	d.Recent = append([]Recent(nil), c.Recent...)
+	return &d
+}
+
+// Clone returns a deep copy of p.
+func (p *Pending) Clone() *Pending {
+	d := *p
+	d.Refs = append([]Ref(nil), p.Refs...)
+	return &d
+}
