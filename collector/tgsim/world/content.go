@@ -31,9 +31,10 @@ type PlantedMention struct {
 	Target   int64  `json:"target"`
 }
 
-// textOut collects a composed text.
+// textOut collects a composed text. Its buffers are reused between posts;
+// text() and entities() copy out what a message keeps.
 type textOut struct {
-	b        strings.Builder
+	buf      []byte
 	n        int // UTF-16 length so far
 	ents     []Entity
 	links    []PlantedLink
@@ -42,16 +43,26 @@ type textOut struct {
 }
 
 func (o *textOut) reset(record bool) {
-	o.b.Reset()
+	o.buf = o.buf[:0]
 	o.n = 0
-	o.ents = nil
+	o.ents = o.ents[:0]
 	o.links = o.links[:0]
 	o.mentions = o.mentions[:0]
 	o.record = record
 }
 
+func (o *textOut) text() string { return string(o.buf) }
+
+// entities returns a copy of the entities (nil for plain text).
+func (o *textOut) entities() []Entity {
+	if len(o.ents) == 0 {
+		return nil
+	}
+	return append([]Entity(nil), o.ents...)
+}
+
 func (o *textOut) write(s string) {
-	o.b.WriteString(s)
+	o.buf = append(o.buf, s...)
 	o.n += utf16Len(s)
 }
 
@@ -59,7 +70,7 @@ func (o *textOut) write(s string) {
 func (o *textOut) entity(typ, s, url string) {
 	l := utf16Len(s)
 	o.ents = append(o.ents, Entity{Type: typ, Offset: o.n, Length: l, URL: url})
-	o.b.WriteString(s)
+	o.buf = append(o.buf, s...)
 	o.n += l
 }
 

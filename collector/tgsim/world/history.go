@@ -168,8 +168,10 @@ func (w *World) decidePost(ch *channel, id int32, t int64, size int, pinned bool
 			p.edit = 0
 		}
 	}
-	if !pinned && len(recent) > 0 && r.chance(sp.Posting.Replies) {
-		p.replyTo = recent[len(recent)-1-min(len(recent)-1, int(r.exp(4)))]
+	// Draw unconditionally so that later draws do not depend on recent.
+	wantReply, back := r.chance(sp.Posting.Replies), int(r.exp(4))
+	if !pinned && wantReply && len(recent) > 0 {
+		p.replyTo = recent[len(recent)-1-min(len(recent)-1, back)]
 	}
 	c := sp.Counters
 	subs := math.Max(float64(w.subscribers(ch, t)), 1)
@@ -210,8 +212,8 @@ func (w *World) planPost(h *history, ch *channel, id int32, t int64, size int, p
 	p := w.decidePost(ch, id, t, size, pinned, recent)
 	out.reset(false)
 	w.composePost(ch, &p, t, out)
-	text := out.b.String()
-	ents := out.ents
+	text := out.text()
+	ents := out.entities()
 	for j := 0; j < size; j++ {
 		s := skel{
 			id:      id + int32(j),

@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -557,8 +558,9 @@ func (w *World) planSources() {
 		}
 		r := newRNG(key(w.key, uint64(ch.slot), tagChannel+100))
 		n := 3 + r.intn(18)
-		seen := map[int32]bool{}
 		cum := 0.0
+		ch.sources = make([]int32, 0, n)
+		ch.srcCum = make([]float64, 0, n)
 		for k := 0; k < 3*n && len(ch.sources) < n; k++ {
 			var src int
 			if r.chance(sp.SameCommunity) {
@@ -567,10 +569,9 @@ func (w *World) planSources() {
 			} else {
 				src = min(pickCum(&r, allCum), len(w.chans)-1)
 			}
-			if src == ch.idx || seen[int32(src)] {
+			if src == ch.idx || slices.Contains(ch.sources, int32(src)) {
 				continue
 			}
-			seen[int32(src)] = true
 			cum += r.lognormal(1, 1)
 			ch.sources = append(ch.sources, int32(src))
 			ch.srcCum = append(ch.srcCum, cum)
