@@ -1,0 +1,751 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults and bounds of WriterOptions.
+const (
+	DefaultBatchRows     = 100_000
+	MinBatchRows         = 10_000
+	DefaultFlushInterval = time.Second
+	DefaultSpoolDir      = ".tidewatch/spool"
+	DefaultMaxAttempts   = 5
+	DefaultRetryBackoff  = 100 * time.Millisecond
+	DefaultMaxBackoff    = 5 * time.Second
+	DefaultQueueBatches  = 2
+	DefaultInsertTimeout = 2 * time.Minute
+)
+
+var (
+	// ErrClosed is returned by a Writer's methods after Close.
+	ErrClosed = errors.New("writer is closed")
+	// ErrSpoolPending is wrapped by Close when batches remain in the spool
+	// because ClickHouse did not take them in time. They are safe on disk
+	// and the next writer for the table replays them.
+	ErrSpoolPending = errors.New("batches remain in the spool")
+	// ErrRejected is wrapped when ClickHouse refuses a batch for good (its
+	// rows do not fit the table). The batch is kept under the spool's
+	// failed/ folder, never dropped.
+	ErrRejected = errors.New("batch rejected by clickhouse")
+)
+
+// WriterOptions tune a Writer. Zero fields get defaults.
+type WriterOptions struct {
+	// BatchRows is how many rows make a batch. Default DefaultBatchRows;
+	// smaller values are raised to MinBatchRows, since small inserts leave
+	// ClickHouse too many parts to merge.
+	BatchRows int
+	// FlushInterval bounds how long a row waits in memory before its batch
+	// is sent anyway. Each writer's ticks get ±10% jitter so that many
+	// writers do not insert in lockstep. Default DefaultFlushInterval.
+	FlushInterval time.Duration
+	// SpoolDir holds batches ClickHouse did not take, one folder per table
+	// (<SpoolDir>/<database>.<table>). Default DefaultSpoolDir.
+	SpoolDir string
+	// MaxAttempts is how many times a batch is tried before it is spooled.
+	MaxAttempts int
+	// RetryBackoff is the first wait between attempts; it doubles, with
+	// jitter, up to MaxBackoff, which also caps the wait between replays of
+	// the spool while ClickHouse stays away.
+	RetryBackoff time.Duration
+	MaxBackoff   time.Duration
+	// QueueBatches is how many full batches may wait for the sender. With
+	// the batch being filled and the one being sent, memory holds at most
+	// QueueBatches+2 batches; Write blocks beyond that.
+	QueueBatches int
+	// InsertTimeout bounds one insert attempt.
+	InsertTimeout time.Duration
+	// Logger receives outages, spooling and replays; nil is silent.
+	Logger *slog.Logger
+	// Registerer, when set, gets the writer's counters as Prometheus
+	// metrics labelled with the table.
+	Registerer prometheus.Registerer
+}
+
+func (o WriterOptions) withDefaults() WriterOptions {
+	if o.BatchRows <= 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	o.BatchRows = max(o.BatchRows, MinBatchRows)
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.SpoolDir == "" {
+		o.SpoolDir = DefaultSpoolDir
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = DefaultRetryBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.RetryBackoff)
+	if o.QueueBatches <= 0 {
+		o.QueueBatches = DefaultQueueBatches
+	}
+	if o.InsertTimeout <= 0 {
+		o.InsertTimeout = DefaultInsertTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Stats are a writer's counters since it was created.
+type Stats struct {
+	// RowsAccepted counts rows taken by Write.
+	RowsAccepted uint64
+	// RowsWritten counts rows ClickHouse acknowledged, replays included.
+	RowsWritten uint64
+	// Batches counts acknowledged inserts, replays included.
+	Batches uint64
+	// Retries counts failed insert attempts that were tried again.
+	Retries uint64
+	// Spooled and SpooledRows count batches (and their rows) written to
+	// the spool.
+	Spooled     uint64
+	SpooledRows uint64
+	// Replayed counts spooled batches that ClickHouse then acknowledged.
+	Replayed uint64
+	// Rejected counts batches moved to the spool's failed/ folder.
+	Rejected uint64
+	// SpoolPending is the number of batches in the spool right now.
+	SpoolPending int
+}
+
+type counters struct {
+	rowsAccepted, rowsWritten, batches, retries, spooled, spooledRows, replayed, rejected atomic.Uint64
+	spoolPending                                                                         atomic.Int64
+}
+
+// item is one entry of the sender's queue: a batch to insert, or a flush
+// marker whose done channel is answered once everything before it is
+// stored (drain: and the spool replayed with retries).
+type item struct {
+	b     *batch
+	done  chan error
+	drain bool
+}
+
+// Writer batches rows of type T into one table and never loses them: see
+// the package documentation.
+type Writer[T any] struct {
+	db        *DB
+	table     string // database.table
+	layout    *rowLayout
+	columns   []string
+	kinds     []kind
+	insertSQL string
+	opts      WriterOptions
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	cur     *batch
+	closed  bool
+	spaceCh chan struct{} // closed when the sender takes an item
+
+	queue chan item
+	free  chan *batch
+
+	// Owned by the sender goroutine once it runs.
+	spool          *spool
+	nextReplay     time.Time
+	replayBackoff  time.Duration
+	rejectedErrors []error
+
+	stats      counters
+	collectors []prometheus.Collector
+
+	ctx    context.Context // cancelled to abort in-flight inserts at Close
+	cancel context.CancelFunc
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// NewWriter returns a writer of T rows into table (in db's database, or
+// "database.table"). It checks every tagged column of T against the table
+// now, so a mismatch is an error here and not a rejected batch later, and it
+// starts replaying any batches an earlier writer left in the spool.
+func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], error) {
+	opts = opts.withDefaults()
+	layout, err := layoutOf(reflect.TypeFor[T]())
+	if err != nil {
+		return nil, err
+	}
+	database, name := db.opts.Database, table
+	if d, t, ok := strings.Cut(table, "."); ok {
+		database, name = d, t
+	}
+	if !identRE.MatchString(database) || !identRE.MatchString(name) {
+		return nil, fmt.Errorf("table %q is not a plain [database.]name", table)
+	}
+	w := &Writer[T]{
+		db:      db,
+		table:   database + "." + name,
+		layout:  layout,
+		columns: layout.columns(),
+		kinds:   layout.kinds(),
+		opts:    opts,
+		spaceCh: make(chan struct{}),
+		queue:   make(chan item, opts.QueueBatches),
+		free:    make(chan *batch, opts.QueueBatches+2),
+		stop:    make(chan struct{}),
+	}
+	w.log = opts.Logger.With("table", w.table)
+	w.insertSQL = insertSQL(w.table, w.columns)
+	w.replayBackoff = opts.RetryBackoff
+
+	ctx, cancel := context.WithTimeout(context.Background(), opts.InsertTimeout)
+	defer cancel()
+	if err := checkColumns(ctx, db, database, name, layout); err != nil {
+		return nil, err
+	}
+	w.spool, err = openSpool(filepath.Join(opts.SpoolDir, database+"."+name))
+	if err != nil {
+		return nil, err
+	}
+	w.stats.spoolPending.Store(int64(w.spool.pending()))
+	if n := w.spool.pending(); n > 0 {
+		w.log.Info("replaying spooled batches", "files", n)
+	}
+	if opts.Registerer != nil {
+		if err := w.register(opts.Registerer); err != nil {
+			return nil, errors.Join(err, w.spool.close())
+		}
+	}
+	w.cur = w.newBatch()
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.wg.Add(2)
+	go w.send()
+	go w.tick()
+	return w, nil
+}
+
+func insertSQL(table string, columns []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ")"
+}
+
+func (w *Writer[T]) newBatch() *batch {
+	select {
+	case b := <-w.free:
+		return b
+	default:
+		return newBatch(w.columns, w.kinds, w.opts.BatchRows)
+	}
+}
+
+func (w *Writer[T]) recycle(b *batch) {
+	if !slices.Equal(b.columns, w.columns) || !slices.Equal(b.kinds, w.kinds) {
+		return // a replayed batch of an older layout
+	}
+	b.reset()
+	select {
+	case w.free <- b:
+	default:
+	}
+}
+
+// Write adds rows. It returns once they are buffered; they reach
+// ClickHouse, or the spool, within FlushInterval or when a batch fills.
+// Write blocks while QueueBatches full batches wait for the sender. On an
+// error (ctx done, writer closed) a prefix of rows may have been taken: the
+// tables' dedupe makes writing them again harmless.
+func (w *Writer[T]) Write(ctx context.Context, rows ...T) error {
+	for i := 0; i < len(rows); {
+		w.mu.Lock()
+		if w.closed {
+			w.mu.Unlock()
+			return fmt.Errorf("write %s: %w", w.table, ErrClosed)
+		}
+		if w.cur.rows >= w.opts.BatchRows && !w.sealLocked() {
+			space := w.spaceCh
+			w.mu.Unlock()
+			select {
+			case <-space:
+			case <-ctx.Done():
+				return fmt.Errorf("write %s: %w", w.table, ctx.Err())
+			}
+			continue
+		}
+		if w.cur.rows == 0 {
+			w.cur.started = time.Now()
+		}
+		n := min(len(rows)-i, w.opts.BatchRows-w.cur.rows)
+		for j := i; j < i+n; j++ {
+			w.cur.appendRow(w.layout, unsafe.Pointer(&rows[j]))
+		}
+		i += n
+		w.stats.rowsAccepted.Add(uint64(n))
+		if w.cur.rows >= w.opts.BatchRows {
+			w.sealLocked() // when the queue is full, the next call or tick retries
+		}
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// sealLocked hands the current batch to the sender without blocking. It
+// reports false when the queue is full.
+func (w *Writer[T]) sealLocked() bool {
+	if w.cur.rows == 0 {
+		return true
+	}
+	select {
+	case w.queue <- item{b: w.cur}:
+		w.cur = w.newBatch()
+		return true
+	default:
+		return false
+	}
+}
+
+// enqueueMarker seals the current batch and queues a flush marker behind it,
+// waiting for room as Write does.
+func (w *Writer[T]) enqueueMarker(ctx context.Context, it item) error {
+	for {
+		w.mu.Lock()
+		if w.sealLocked() {
+			select {
+			case w.queue <- it:
+				w.mu.Unlock()
+				return nil
+			default:
+			}
+		}
+		space := w.spaceCh
+		w.mu.Unlock()
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Flush sends everything written so far and returns once it is stored:
+// acknowledged by ClickHouse, or durable in the spool when ClickHouse is
+// unreachable. It also tries to replay the spool once. The error reports
+// batches ClickHouse rejected since the last Flush.
+func (w *Writer[T]) Flush(ctx context.Context) error {
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return fmt.Errorf("flush %s: %w", w.table, ErrClosed)
+	}
+	return w.flush(ctx, false)
+}
+
+func (w *Writer[T]) flush(ctx context.Context, drain bool) error {
+	done := make(chan error, 1)
+	if err := w.enqueueMarker(ctx, item{done: done, drain: drain}); err != nil {
+		return fmt.Errorf("flush %s: %w", w.table, err)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("flush %s: %w", w.table, ctx.Err())
+	}
+}
+
+// Close flushes, replays the spool (with retries), and stops the writer.
+// When ctx ends first, or ClickHouse stays away, whatever was not inserted
+// is left in the spool and the error wraps ErrSpoolPending; nothing is
+// dropped.
+func (w *Writer[T]) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return fmt.Errorf("close %s: %w", w.table, ErrClosed)
+	}
+	w.closed = true
+	w.mu.Unlock()
+
+	err := w.flush(ctx, true)
+	w.cancel()
+	close(w.stop)
+	w.wg.Wait()
+	// The sender is gone: a batch that never reached it goes to the spool
+	// here, so even a cancelled Close keeps every accepted row.
+	if w.cur.rows > 0 {
+		if serr := w.spoolBatch(w.cur); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	if n := w.spool.pending(); n > 0 && !errors.Is(err, ErrSpoolPending) {
+		err = errors.Join(err, fmt.Errorf("close %s: %d %w in %s", w.table, n, ErrSpoolPending, w.spool.dir))
+	}
+	for _, c := range w.collectors {
+		w.opts.Registerer.Unregister(c)
+	}
+	return errors.Join(err, w.spool.close())
+}
+
+// Stats returns a snapshot of the writer's counters.
+func (w *Writer[T]) Stats() Stats {
+	s := &w.stats
+	return Stats{
+		RowsAccepted: s.rowsAccepted.Load(),
+		RowsWritten:  s.rowsWritten.Load(),
+		Batches:      s.batches.Load(),
+		Retries:      s.retries.Load(),
+		Spooled:      s.spooled.Load(),
+		SpooledRows:  s.spooledRows.Load(),
+		Replayed:     s.replayed.Load(),
+		Rejected:     s.rejected.Load(),
+		SpoolPending: int(s.spoolPending.Load()),
+	}
+}
+
+// Table is the qualified table name the writer inserts into.
+func (w *Writer[T]) Table() string { return w.table }
+
+// tick seals a batch whose first row has waited FlushInterval.
+func (w *Writer[T]) tick() {
+	defer w.wg.Done()
+	period := w.opts.FlushInterval / 2
+	timer := time.NewTimer(jitter(period))
+	defer timer.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-timer.C:
+		}
+		w.mu.Lock()
+		if w.cur.rows > 0 && (w.cur.rows >= w.opts.BatchRows || time.Since(w.cur.started) >= w.opts.FlushInterval) {
+			w.sealLocked()
+		}
+		w.mu.Unlock()
+		timer.Reset(jitter(period))
+	}
+}
+
+// jitter spreads d by ±10%.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration((rand.Float64()-0.5)*0.2*float64(d))
+}
+
+// send is the only goroutine that inserts and touches the spool, which keeps
+// batches in order: while the spool holds anything, new batches join it
+// behind the older ones instead of overtaking them.
+func (w *Writer[T]) send() {
+	defer w.wg.Done()
+	replay := time.NewTimer(time.Hour)
+	replay.Stop()
+	defer replay.Stop()
+	if w.spool.pending() > 0 {
+		replay.Reset(0)
+	}
+	for {
+		select {
+		case it := <-w.queue:
+			w.mu.Lock()
+			close(w.spaceCh)
+			w.spaceCh = make(chan struct{})
+			w.mu.Unlock()
+			w.handle(it)
+		case <-replay.C:
+			w.replay(1)
+		case <-w.stop:
+			w.shutdown()
+			return
+		}
+		if w.spool.pending() > 0 {
+			replay.Reset(max(time.Until(w.nextReplay), 0))
+		} else {
+			replay.Stop()
+		}
+	}
+}
+
+func (w *Writer[T]) handle(it item) {
+	if b := it.b; b != nil {
+		if w.spool.pending() > 0 && !time.Now().Before(w.nextReplay) {
+			w.replay(1)
+		}
+		if w.spool.pending() > 0 {
+			w.storeSpooled(b)
+		} else if err := w.insert(b, w.opts.MaxAttempts); err == nil {
+			w.recycle(b)
+		} else if errors.Is(err, ErrRejected) {
+			w.reject(b, err)
+		} else {
+			w.log.Warn("clickhouse unreachable, spooling", "rows", b.rows, "error", err)
+			w.storeSpooled(b)
+			w.nextReplay = time.Now().Add(w.replayBackoff)
+		}
+	}
+	if it.done != nil {
+		var err error
+		if w.spool.pending() > 0 {
+			attempts := 1
+			if it.drain {
+				attempts = w.opts.MaxAttempts
+			}
+			w.replay(attempts)
+		}
+		if it.drain && w.spool.pending() > 0 {
+			err = fmt.Errorf("close %s: %d %w in %s", w.table, w.spool.pending(), ErrSpoolPending, w.spool.dir)
+		}
+		err = errors.Join(append(w.rejectedErrors, err)...)
+		w.rejectedErrors = nil
+		it.done <- err
+	}
+}
+
+// storeSpooled writes b to the spool. Should the disk fail too, it keeps
+// trying both ClickHouse and the disk: the queue then fills and Write
+// blocks, which bounds memory without dropping rows.
+func (w *Writer[T]) storeSpooled(b *batch) {
+	backoff := w.opts.RetryBackoff
+	for {
+		err := w.spoolBatch(b)
+		if err == nil {
+			w.recycle(b)
+			return
+		}
+		w.log.Error("cannot spool batch", "rows", b.rows, "error", err)
+		select {
+		case <-w.stop:
+			w.rejectedErrors = append(w.rejectedErrors, fmt.Errorf("%s: %d rows lost: %w", w.table, b.rows, err))
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, w.opts.MaxBackoff)
+		if w.spool.pending() == 0 && w.insert(b, 1) == nil {
+			w.recycle(b)
+			return
+		}
+	}
+}
+
+func (w *Writer[T]) spoolBatch(b *batch) error {
+	if err := w.spool.write(w.table, b); err != nil {
+		return err
+	}
+	w.stats.spooled.Add(1)
+	w.stats.spooledRows.Add(uint64(b.rows))
+	w.stats.spoolPending.Store(int64(w.spool.pending()))
+	return nil
+}
+
+// reject keeps a batch ClickHouse refuses for good under failed/ and
+// reports it at the next Flush.
+func (w *Writer[T]) reject(b *batch, cause error) {
+	w.log.Error("clickhouse rejected batch", "rows", b.rows, "error", cause)
+	if err := w.spool.writeFailed(w.table, b); err != nil {
+		cause = errors.Join(cause, fmt.Errorf("%d rows lost: %w", b.rows, err))
+	}
+	w.rejectedErrors = append(w.rejectedErrors, cause)
+	w.stats.rejected.Add(1)
+	w.recycle(b)
+}
+
+// replay inserts spooled batches oldest first until the spool is empty or
+// an insert fails, giving each batch up to attempts tries.
+func (w *Writer[T]) replay(attempts int) {
+	for w.spool.pending() > 0 {
+		name, _, b, err := w.spool.oldest()
+		if err == nil {
+			err = w.insert(b, attempts)
+		}
+		switch {
+		case err == nil:
+			if rerr := w.spool.remove(name); rerr != nil {
+				w.log.Error("cannot remove replayed spool file", "file", name, "error", rerr)
+				w.nextReplay = time.Now().Add(w.opts.MaxBackoff)
+				return
+			}
+			w.stats.replayed.Add(1)
+			w.replayBackoff = w.opts.RetryBackoff
+			w.log.Info("replayed spooled batch", "file", name, "rows", b.rows, "left", w.spool.pending())
+			w.recycle(b)
+		case errors.Is(err, ErrRejected) || errors.Is(err, ErrCorruptSpool):
+			w.log.Error("spooled batch rejected, moving it to failed/", "file", name, "error", err)
+			if qerr := w.spool.quarantine(name); qerr != nil {
+				w.rejectedErrors = append(w.rejectedErrors, qerr)
+				w.nextReplay = time.Now().Add(w.opts.MaxBackoff)
+				return
+			}
+			w.stats.rejected.Add(1)
+			w.rejectedErrors = append(w.rejectedErrors, err)
+		default:
+			w.nextReplay = time.Now().Add(jitter(w.replayBackoff))
+			w.replayBackoff = min(2*w.replayBackoff, w.opts.MaxBackoff)
+			w.stats.spoolPending.Store(int64(w.spool.pending()))
+			return
+		}
+		w.stats.spoolPending.Store(int64(w.spool.pending()))
+	}
+}
+
+// shutdown moves whatever is still queued into the spool.
+func (w *Writer[T]) shutdown() {
+	for {
+		select {
+		case it := <-w.queue:
+			if it.b != nil {
+				if err := w.spoolBatch(it.b); err != nil {
+					w.rejectedErrors = append(w.rejectedErrors, fmt.Errorf("%s: %d rows lost: %w", w.table, it.b.rows, err))
+				}
+			}
+			if it.done != nil {
+				it.done <- fmt.Errorf("flush %s: %w", w.table, ErrClosed)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// insert sends b with up to attempts tries and exponential backoff with
+// jitter. Errors that retrying cannot fix wrap ErrRejected.
+func (w *Writer[T]) insert(b *batch, attempts int) error {
+	backoff := w.opts.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		err := w.insertOnce(b)
+		if err == nil {
+			w.stats.batches.Add(1)
+			w.stats.rowsWritten.Add(uint64(b.rows))
+			return nil
+		}
+		if errors.Is(err, ErrRejected) || attempt >= attempts || w.ctx.Err() != nil {
+			return err
+		}
+		w.stats.retries.Add(1)
+		w.log.Debug("insert failed, retrying", "attempt", attempt, "error", err)
+		select {
+		case <-w.ctx.Done():
+			return err
+		case <-time.After(jitter(backoff)):
+		}
+		backoff = min(2*backoff, w.opts.MaxBackoff)
+	}
+}
+
+func (w *Writer[T]) insertOnce(b *batch) error {
+	ctx, cancel := context.WithTimeout(w.ctx, w.opts.InsertTimeout)
+	defer cancel()
+	sql := w.insertSQL
+	if !slices.Equal(b.columns, w.columns) {
+		sql = insertSQL(w.table, b.columns)
+	}
+	ins, err := w.db.conn.PrepareBatch(ctx, sql)
+	if err != nil {
+		return classify(w.table, err)
+	}
+	defer func() { _ = ins.Close() }()
+	cols := ins.Columns()
+	if len(cols) != len(b.columns) {
+		_ = ins.Abort()
+		return fmt.Errorf("%w: %s: server expects %d columns, batch has %d", ErrRejected, w.table, len(cols), len(b.columns))
+	}
+	for i := range b.cols {
+		if cols[i].Name() != b.columns[i] {
+			_ = ins.Abort()
+			return fmt.Errorf("%w: %s: server sent column %s where %s was expected", ErrRejected, w.table, cols[i].Name(), b.columns[i])
+		}
+		if err := ins.Column(i).Append(b.values(i)); err != nil {
+			_ = ins.Abort()
+			return fmt.Errorf("%w: table %s, column %s (%s into %s): %v", ErrRejected, w.table, b.columns[i], b.kinds[i], cols[i].Type(), err)
+		}
+	}
+	if err := ins.Send(); err != nil {
+		return classify(w.table, err)
+	}
+	return nil
+}
+
+// values is column i in the form clickhouse-go appends fastest.
+func (b *batch) values(i int) any {
+	switch b.kinds[i] {
+	case kindDate:
+		secs := *b.cols[i].(*[]int64)
+		ts := make([]time.Time, len(secs))
+		for j, s := range secs {
+			ts[j] = time.Unix(s, 0).UTC()
+		}
+		return ts
+	default:
+		return reflect.ValueOf(b.cols[i]).Elem().Interface()
+	}
+}
+
+// Server exception codes that no retry can fix: the rows do not fit the
+// table. Anything else (network errors, too many parts, memory limits, a
+// table not created yet, a read-only replica) is worth retrying and spooling.
+var permanentCodes = map[int32]bool{
+	6:  true, // CANNOT_PARSE_TEXT
+	8:  true, // THERE_IS_NO_COLUMN
+	10: true, // NOT_FOUND_COLUMN_IN_BLOCK
+	16: true, // NO_SUCH_COLUMN_IN_TABLE
+	20: true, // NUMBER_OF_COLUMNS_DOESNT_MATCH
+	27: true, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+	44: true, // ILLEGAL_COLUMN
+	53: true, // TYPE_MISMATCH
+	62: true, // SYNTAX_ERROR
+	70: true, // CANNOT_CONVERT_TYPE
+}
+
+func classify(table string, err error) error {
+	var exc *clickhouse.Exception
+	if errors.As(err, &exc) && permanentCodes[exc.Code] {
+		return fmt.Errorf("%w: insert into %s: %v", ErrRejected, table, err)
+	}
+	return fmt.Errorf("insert into %s: %w", table, err)
+}
+
+func (w *Writer[T]) register(reg prometheus.Registerer) error {
+	labels := prometheus.Labels{"table": w.table}
+	counter := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "tidewatch", Subsystem: "store", Name: name, Help: help, ConstLabels: labels,
+		}, func() float64 { return float64(v.Load()) })
+	}
+	s := &w.stats
+	cs := []prometheus.Collector{
+		counter("rows_accepted_total", "Rows taken by Write.", &s.rowsAccepted),
+		counter("rows_written_total", "Rows acknowledged by ClickHouse.", &s.rowsWritten),
+		counter("batches_total", "Inserts acknowledged by ClickHouse.", &s.batches),
+		counter("retries_total", "Failed insert attempts that were retried.", &s.retries),
+		counter("spooled_batches_total", "Batches written to the on-disk spool.", &s.spooled),
+		counter("replayed_batches_total", "Spooled batches inserted after ClickHouse returned.", &s.replayed),
+		counter("rejected_batches_total", "Batches ClickHouse refused for good, kept in failed/.", &s.rejected),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "tidewatch", Subsystem: "store", Name: "spool_pending_batches",
+			Help: "Batches waiting in the spool.", ConstLabels: labels,
+		}, func() float64 { return float64(s.spoolPending.Load()) }),
+	}
+	for i, c := range cs {
+		if err := reg.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				reg.Unregister(done)
+			}
+			return fmt.Errorf("register metrics for %s: %w", w.table, err)
+		}
+	}
+	w.collectors = cs
+	return nil
+}
