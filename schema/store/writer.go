@@ -135,7 +135,7 @@ type Stats struct {
 
 type counters struct {
 	rowsAccepted, rowsWritten, batches, retries, spooled, spooledRows, replayed, rejected atomic.Uint64
-	spoolPending                                                                         atomic.Int64
+	spoolPending                                                                          atomic.Int64
 }
 
 // item is one entry of the sender's queue: a batch to insert, or a flush

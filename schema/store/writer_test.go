@@ -56,7 +56,6 @@ func TestWriter(t *testing.T) {
 		require.Equal(t, uint64(3), st.Batches, "two full batches and the rest")
 		require.Zero(t, st.Spooled)
 
-
 		require.Equal(t, strconv.Itoa(n), srv.Query(t, "SELECT count() FROM kinds"))
 		require.Equal(t, "dflt", srv.Query(t, "SELECT DISTINCT extra FROM kinds"))
 		for _, i := range []int{0, 1, 7, 12_345, n - 1} {
