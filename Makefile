@@ -1,0 +1,48 @@
+# tidewatch: the two commands are `make demo` and `make test`; both install what is missing.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+# Debian packages the project needs at run and test time.
+APT_PACKAGES := clickhouse-server clickhouse-client
+# The commands those packages provide; a missing one triggers the install.
+NEEDED_COMMANDS := clickhouse-server clickhouse-client
+TEST_TIMEOUT ?= 40m
+
+.PHONY: all deps build demo test test-short bench vet clean
+
+all: build
+
+# deps installs the Debian packages above when any of their commands is missing:
+# one `apt-get update`, then one `apt-get install -y`.
+deps:
+	@missing=""; for c in $(NEEDED_COMMANDS); do \
+	  command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || [ -x /usr/bin/$$c ] || missing="$$missing $$c"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: missing:$$missing; installing $(APT_PACKAGES)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $(APT_PACKAGES); \
+	else echo "deps: all present"; fi
+	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required (https://go.dev/dl/)"; exit 1; }
+
+build:
+	$(GO) build -o $(BIN)/tidewatch ./cmd/tidewatch
+	$(GO) build -o $(BIN)/tgsim ./cmd/tgsim
+
+# demo runs the main job end to end on the simulated world.
+demo: deps build
+	./scripts/demo.sh
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+clean:
+	rm -rf $(BIN)
