@@ -173,10 +173,10 @@ func TestExtractEntities(t *testing.T) {
 	t.Run("bad entities are ignored", func(t *testing.T) {
 		text := "😀 https://example.com"
 		got := Extract(text, []Entity{
-			{Type: "url", Offset: 1, Length: 5},     // starts inside the surrogate pair
-			{Type: "url", Offset: -1, Length: 3},    // negative
-			{Type: "url", Offset: 3, Length: 1000},  // past the end
-			{Type: "url", Offset: 1000, Length: 0},  // past the end
+			{Type: "url", Offset: 1, Length: 5},    // starts inside the surrogate pair
+			{Type: "url", Offset: -1, Length: 3},   // negative
+			{Type: "url", Offset: 3, Length: 1000}, // past the end
+			{Type: "url", Offset: 1000, Length: 0}, // past the end
 			{Type: "text_url", Offset: 0, Length: 2, URL: "mailto:x@y.z"},
 			{Type: "text_url", Offset: 0, Length: 2, URL: ""},
 			{Type: "bold", Offset: 0, Length: 2},
