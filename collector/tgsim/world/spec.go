@@ -216,6 +216,16 @@ func (d Duration) String() string {
 // MarshalText writes the duration as String does, so specs round-trip.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalText reads what MarshalText writes (and parseDuration's syntax).
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := parseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // parseDuration accepts time.ParseDuration's syntax plus leading weeks and days.
 func parseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)

@@ -30,7 +30,7 @@ func TestParseSpecGoodFiles(t *testing.T) {
 			require.Equal(t, "twitter takedown 2026-03-05", s.Events[0].Name)
 			require.Equal(t, 0.3, s.Events[2].Share)
 		}},
-		{"migration.yaml", 500, 4, func(t *testing.T, s Spec) {
+		{"migration.yaml", 300, 4, func(t *testing.T, s Spec) {
 			require.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), s.Start)
 			require.Equal(t, 25.0, s.Links.Platforms["twitter"])
 			require.Equal(t, 2*24*time.Hour, s.Lifecycle.ReincarnationLag.D())

@@ -12,6 +12,7 @@ package world
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -48,6 +49,17 @@ func (s Status) String() string {
 
 // MarshalText writes the status as its name.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a status name.
+func (s *Status) UnmarshalText(b []byte) error {
+	for _, v := range []Status{StatusActive, StatusPrivate, StatusBanned, StatusDeleted} {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q", b)
+}
 
 // Errors a query can give; the server maps them to Telegram's RPC errors.
 var (

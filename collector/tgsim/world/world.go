@@ -552,8 +552,20 @@ func (w *World) planSources() {
 	}
 	for _, ch := range w.chans {
 		if ch.pred >= 0 {
+			// The predecessor's sources, less the channel itself.
 			p := w.chans[ch.pred]
-			ch.sources, ch.srcCum = p.sources, p.srcCum
+			cum := 0.0
+			for i, s := range p.sources {
+				if int(s) == ch.idx {
+					continue
+				}
+				cum += p.srcCum[i]
+				if i > 0 {
+					cum -= p.srcCum[i-1]
+				}
+				ch.sources = append(ch.sources, s)
+				ch.srcCum = append(ch.srcCum, cum)
+			}
 			continue
 		}
 		r := newRNG(key(w.key, uint64(ch.slot), tagChannel+100))
