@@ -3,6 +3,7 @@ package world
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +270,7 @@ func TestTruthMatchesAPI(t *testing.T) {
 		}
 		require.True(t, found, "link %s in %q", l.URL, m.Text)
 		if l.TargetChannel != 0 && l.TargetPost != 0 {
-			require.Contains(t, l.URL, "/"+itoa(l.TargetPost))
+			require.Contains(t, l.URL, "/"+strconv.Itoa(l.TargetPost))
 		}
 	}
 	for _, mn := range tr.Mentions {
@@ -317,13 +318,6 @@ func utf16Slice(s string, off, n int) string {
 		pos += w
 	}
 	return string(out)
-}
-
-func itoa(n int) string { return strings.TrimSpace(strings.Replace(json.Number(jsonInt(n)).String(), " ", "", -1)) }
-
-func jsonInt(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 func TestTruthEventsAtTheRightTimes(t *testing.T) {
