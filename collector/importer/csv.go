@@ -1,0 +1,252 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// CSVReader reads RFC 4180 CSV one record at a time in constant memory. Unlike encoding/csv it
+// bounds the size of a record (an unclosed quote in a 1 GB file would otherwise read the rest
+// of the file into one field), strips a UTF-8 byte order mark, tells the line each record
+// starts on and keeps the record's source text for rejects files.
+//
+// Quoted fields may hold separators, quotes ("") and line breaks (CRLF inside them becomes LF).
+// A quote inside an unquoted field is kept as a character, as spreadsheet exports do. Text
+// after a closing quote other than a separator is a bad record: it is reported with
+// [ErrCSVQuote] and reading goes on at the next line.
+type CSVReader struct {
+	br        *bufio.Reader
+	maxRecord int
+	line      int // physical lines consumed
+	start     int // line the current record starts on
+	raw       []byte
+	field     []byte
+	ends      []int
+	fields    []string
+	atStart   bool
+}
+
+// ErrCSVQuote is a record with text after a closing quote.
+var ErrCSVQuote = errors.New("text after a closing quote")
+
+// ErrCSVTooLong is a record longer than the limit: almost always an unclosed quote.
+var ErrCSVTooLong = errors.New("record too long")
+
+// ErrCSVUnclosed is a quoted field still open at the end of the file.
+var ErrCSVUnclosed = errors.New("quoted field not closed at the end of the file")
+
+// DefaultMaxRecord is the longest record [NewCSVReader] accepts unless told otherwise.
+const DefaultMaxRecord = 16 << 20
+
+// NewCSVReader reads CSV from r; maxRecord bounds a record's size in bytes (0 = 16 MiB).
+func NewCSVReader(r io.Reader, maxRecord int) *CSVReader {
+	if maxRecord <= 0 {
+		maxRecord = DefaultMaxRecord
+	}
+	return &CSVReader{br: bufio.NewReaderSize(r, 256<<10), maxRecord: maxRecord, atStart: true}
+}
+
+// Line is the line the record last returned starts on (1-based).
+func (r *CSVReader) Line() int { return r.start }
+
+// Raw is the source text of the record last returned, without its final line break. It is
+// valid until the next call to Read.
+func (r *CSVReader) Raw() []byte { return r.raw }
+
+// Read returns the next record's fields, valid until the next call. Blank lines are skipped.
+// At the end it returns io.EOF. [ErrCSVQuote] is a bad record (fields still returned, reading
+// may go on); [ErrCSVTooLong], [ErrCSVUnclosed] and read errors end the file.
+func (r *CSVReader) Read() ([]string, error) {
+	for {
+		fields, err := r.read()
+		if err == nil && len(fields) == 1 && fields[0] == "" && len(bytes.TrimSpace(r.raw)) == 0 {
+			continue // blank line
+		}
+		return fields, err
+	}
+}
+
+func (r *CSVReader) read() ([]string, error) {
+	r.raw = r.raw[:0]
+	r.field = r.field[:0]
+	r.ends = r.ends[:0]
+	line, err := r.readLine()
+	if err != nil {
+		return nil, err
+	}
+	r.start = r.line
+	var quoteErr error
+	inQuotes := false
+	fieldStart := true
+	i := 0
+	for {
+		if i >= len(line) {
+			if inQuotes {
+				// A quoted field goes on in the next physical line.
+				next, err := r.readLine()
+				if err == io.EOF {
+					return nil, ErrCSVUnclosed
+				}
+				if err != nil {
+					return nil, err
+				}
+				r.field = append(r.field, '\n')
+				line, i = next, 0
+				continue
+			}
+			break
+		}
+		c := line[i]
+		switch {
+		case inQuotes:
+			if c == '"' {
+				if i+1 < len(line) && line[i+1] == '"' {
+					r.field = append(r.field, '"')
+					i += 2
+					continue
+				}
+				inQuotes = false
+				i++
+				// After a closing quote only a separator or the end of the line may follow.
+				if i < len(line) && line[i] != ',' {
+					quoteErr = ErrCSVQuote
+					// Keep the rest of the field as text so the record stays readable.
+					for i < len(line) && line[i] != ',' {
+						r.field = append(r.field, line[i])
+						i++
+					}
+				}
+				continue
+			}
+			r.field = append(r.field, c)
+			i++
+		case c == ',':
+			r.ends = append(r.ends, len(r.field))
+			fieldStart = true
+			i++
+			continue
+		case c == '"' && fieldStart:
+			inQuotes = true
+			i++
+		default:
+			r.field = append(r.field, c)
+			i++
+		}
+		fieldStart = false
+	}
+	r.ends = append(r.ends, len(r.field))
+	s := string(r.field)
+	r.fields = r.fields[:0]
+	prev := 0
+	for _, e := range r.ends {
+		r.fields = append(r.fields, s[prev:e])
+		prev = e
+	}
+	r.raw = bytes.TrimRight(r.raw, "\r\n")
+	return r.fields, quoteErr
+}
+
+// readLine returns the next physical line without its line break (CR LF or LF), appending it
+// to the record's raw text.
+func (r *CSVReader) readLine() ([]byte, error) {
+	startRaw := len(r.raw)
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		r.raw = append(r.raw, chunk...)
+		if len(r.raw) > r.maxRecord {
+			return nil, ErrCSVTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && len(r.raw) > startRaw {
+			break // last line without a line break
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	r.line++
+	if r.atStart {
+		r.atStart = false
+		if bytes.HasPrefix(r.raw, []byte("\xef\xbb\xbf")) {
+			r.raw = r.raw[3:]
+		}
+	}
+	line := r.raw[startRaw:]
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, nil
+}
+
+// Header finds columns by name, so files whose columns come in another order, or with columns
+// added or dropped, read the same. Names are compared without case, surrounding spaces or a
+// byte order mark, with runs of spaces counted as one.
+type Header struct {
+	names []string
+	index map[string]int
+}
+
+// NewHeader indexes a header record.
+func NewHeader(fields []string) *Header {
+	h := &Header{names: make([]string, len(fields)), index: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		f = strings.TrimPrefix(f, "\ufeff")
+		h.names[i] = strings.TrimSpace(f)
+		k := headerKey(f)
+		if _, dup := h.index[k]; !dup {
+			h.index[k] = i
+		}
+	}
+	return h
+}
+
+func headerKey(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// Index is the position of the column, or -1.
+func (h *Header) Index(name string) int {
+	if i, ok := h.index[headerKey(name)]; ok {
+		return i
+	}
+	return -1
+}
+
+// First is the position of the first of the names present, or -1.
+func (h *Header) First(names ...string) int {
+	for _, n := range names {
+		if i := h.Index(n); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// Has tells whether every name is a column.
+func (h *Header) Has(names ...string) bool {
+	for _, n := range names {
+		if h.Index(n) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Names are the columns as written (trimmed).
+func (h *Header) Names() []string { return h.names }
+
+// Len is the number of columns.
+func (h *Header) Len() int { return len(h.names) }
+
+// Field returns column i of a record, or "" when i is -1 or past the record's end.
+func Field(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return rec[i]
+}

@@ -1,0 +1,116 @@
+package importer
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/store"
+)
+
+// StoreSink writes an import's rows to ClickHouse through one batched, loss-free writer per
+// table (schema/store).
+type StoreSink struct {
+	channels     *store.Writer[schema.Channel]
+	snapshots    *store.Writer[schema.ChannelSnapshot]
+	posts        *store.Writer[schema.Post]
+	postLinks    *store.Writer[schema.PostLink]
+	accountLinks *store.Writer[schema.AccountLink]
+	events       *store.Writer[schema.Event]
+	runs         *store.Writer[schema.Run]
+}
+
+// NewStoreSink opens the writers. Close must be called to flush and stop them.
+func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err error) {
+	s := &StoreSink{}
+	var open []func(context.Context) error
+	defer func() {
+		if err != nil {
+			for _, c := range open {
+				err = errors.Join(err, c(context.Background()))
+			}
+		}
+	}()
+	if s.channels, err = store.NewWriter[schema.Channel](db, schema.TableChannels, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.channels.Close)
+	if s.snapshots, err = store.NewWriter[schema.ChannelSnapshot](db, schema.TableChannelSnapshots, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.snapshots.Close)
+	if s.posts, err = store.NewWriter[schema.Post](db, schema.TablePosts, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.posts.Close)
+	if s.postLinks, err = store.NewWriter[schema.PostLink](db, schema.TablePostLinks, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.postLinks.Close)
+	if s.accountLinks, err = store.NewWriter[schema.AccountLink](db, schema.TableAccountLinks, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.accountLinks.Close)
+	if s.events, err = store.NewWriter[schema.Event](db, schema.TableEvents, opts); err != nil {
+		return nil, err
+	}
+	open = append(open, s.events.Close)
+	if s.runs, err = store.NewWriter[schema.Run](db, schema.TableRuns, opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Write hands each table's rows to its writer (which copies them).
+func (s *StoreSink) Write(ctx context.Context, r *Rows) error {
+	if len(r.Channels) > 0 {
+		if err := s.channels.Write(ctx, r.Channels...); err != nil {
+			return err
+		}
+	}
+	if len(r.Snapshots) > 0 {
+		if err := s.snapshots.Write(ctx, r.Snapshots...); err != nil {
+			return err
+		}
+	}
+	if len(r.Posts) > 0 {
+		if err := s.posts.Write(ctx, r.Posts...); err != nil {
+			return err
+		}
+	}
+	if len(r.PostLinks) > 0 {
+		if err := s.postLinks.Write(ctx, r.PostLinks...); err != nil {
+			return err
+		}
+	}
+	if len(r.AccountLinks) > 0 {
+		if err := s.accountLinks.Write(ctx, r.AccountLinks...); err != nil {
+			return err
+		}
+	}
+	if len(r.Events) > 0 {
+		if err := s.events.Write(ctx, r.Events...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteRun writes the runs row.
+func (s *StoreSink) WriteRun(ctx context.Context, run schema.Run) error {
+	return s.runs.Write(ctx, run)
+}
+
+// Flush returns once every row written so far is in ClickHouse (or safe in the spool).
+func (s *StoreSink) Flush(ctx context.Context) error {
+	return errors.Join(
+		s.channels.Flush(ctx), s.snapshots.Flush(ctx), s.posts.Flush(ctx), s.postLinks.Flush(ctx),
+		s.accountLinks.Flush(ctx), s.events.Flush(ctx), s.runs.Flush(ctx))
+}
+
+// Close flushes and stops every writer.
+func (s *StoreSink) Close(ctx context.Context) error {
+	return errors.Join(
+		s.channels.Close(ctx), s.snapshots.Close(ctx), s.posts.Close(ctx), s.postLinks.Close(ctx),
+		s.accountLinks.Close(ctx), s.events.Close(ctx), s.runs.Close(ctx))
+}
