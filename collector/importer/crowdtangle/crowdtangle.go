@@ -32,10 +32,10 @@ var Format = importer.Format{
 type columns struct {
 	pageName, userName, facebookID, pageDescription, pageCreated int
 	likesAtPosting, followersAtPosting                           int
-	created, postType, url                                      int
-	likes, comments, shares, views                              int
-	reactions                                                   []int // Love, Wow, ... (Likes apart)
-	message, description, link, finalLink                       int
+	created, postType, url                                       int
+	likes, comments, shares, views                               int
+	reactions                                                    []int // Love, Wow, ... (Likes apart)
+	message, description, link, finalLink                        int
 }
 
 type parser struct {

@@ -86,7 +86,7 @@ func TestHeaderErrors(t *testing.T) {
 func TestPostID(t *testing.T) {
 	for _, tc := range []struct {
 		platform, url string
-		want         uint64
+		want          uint64
 	}{
 		{"facebook", "https://www.facebook.com/100064512345678/posts/4512345678901234", 4512345678901234},
 		{"facebook", "https://www.facebook.com/riodiario/videos/987654321098765/", 987654321098765},
