@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 	"github.com/tidewatch/tidewatch/schema/chserver"
+	"github.com/tidewatch/tidewatch/schema/migrate"
+	"github.com/tidewatch/tidewatch/schema/store"
 )
 
 // dbFlags are the keys every db command takes as flags: where the server is.
@@ -38,7 +43,7 @@ running. With clickhouse.addr set, that server is used as it is.`,
 		RunE: groupRun,
 	}
 	config.AddFlag(cmd.PersistentFlags(), dbFlags...)
-	cmd.AddCommand(newDBStartCmd(a), newDBStopCmd(a))
+	cmd.AddCommand(newDBStartCmd(a), newDBStopCmd(a), newDBStatusCmd(a), newDBMigrateCmd(a))
 	return cmd
 }
 
@@ -147,9 +152,234 @@ func dbStopRun(ctx context.Context, opts dbStopOptions) error {
 	return nil
 }
 
+type dbStatusOptions struct {
+	Env *cmdEnv
+}
+
+func newDBStatusCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the server, whether it answers, its version and the migrations",
+		Long: `Show which ClickHouse is used (the managed local server with its pid, ports and
+folder, or the configured addresses), whether it answers, its version, and which
+migrations are applied or pending. It does not start the server, and exits with
+code 1 when the server does not answer.`,
+		Example: `  tidewatch db status
+  TIDEWATCH_CLICKHOUSE_ADDR=ch1.example.org:9000 tidewatch db status`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env, err := a.load(cmd)
+			if err != nil {
+				return err
+			}
+			return dbStatusRun(cmd.Context(), dbStatusOptions{Env: env})
+		},
+	}
+}
+
+func dbStatusRun(ctx context.Context, opts dbStatusOptions) error {
+	env := opts.Env
+	ch := env.Config.ClickHouse
+	w := env.Stdout
+
+	addrs := ch.Addr
+	if ch.Managed() {
+		st, err := chserver.Inspect(ctx, localServer(env))
+		if err != nil {
+			return err
+		}
+		field(w, "server", "managed local clickhouse-server")
+		if st.PID == 0 {
+			field(w, "pid", "none (not running)")
+		} else {
+			field(w, "pid", strconv.Itoa(st.PID))
+		}
+		field(w, "native", st.Addr)
+		field(w, "http", st.HTTPAddr)
+		field(w, "data", st.Dir)
+		field(w, "logs", st.LogDir)
+		if !st.Running {
+			field(w, "answers", "no")
+			return fmt.Errorf("%w; 'tidewatch db start' starts it", errNoAnswer)
+		}
+		addrs = []string{st.Addr}
+	} else {
+		field(w, "server", strings.Join(addrs, ", ")+" (configured)")
+	}
+
+	db, err := openAdmin(ctx, env, addrs)
+	if err != nil {
+		field(w, "answers", "no")
+		return fmt.Errorf("%w: %w", errNoAnswer, err)
+	}
+	defer db.Close()
+	field(w, "answers", "yes")
+	var version string
+	if err := db.Conn().QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		return fmt.Errorf("read server version: %w", err)
+	}
+	field(w, "version", version)
+	mode := "single server"
+	if ch.Cluster != "" {
+		mode = "cluster " + ch.Cluster
+	}
+	field(w, "database", ch.Database+" ("+mode+")")
+
+	var exists uint64
+	if err := db.Conn().QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", ch.Database).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %s: %w", ch.Database, err)
+	}
+	if exists == 0 {
+		field(w, "migrations", "none applied: the database does not exist; 'tidewatch db migrate' creates it")
+		return nil
+	}
+	list, err := migrate.Status(ctx, db.Conn(), migrateOptions(env))
+	if err != nil {
+		return err
+	}
+	applied, pending := 0, 0
+	for _, m := range list {
+		if m.Applied {
+			applied++
+		} else {
+			pending++
+		}
+	}
+	field(w, "migrations", fmt.Sprintf("%d applied, %d pending", applied, pending))
+	for _, m := range list {
+		name := m.File
+		if name == "" {
+			name = fmt.Sprintf("%04d_%s", m.Version, m.Name)
+		}
+		state := "pending"
+		switch {
+		case m.Unknown:
+			state = "applied by a newer tidewatch (unknown to this one)"
+		case m.Changed:
+			state = "applied, but the file changed since (checksum differs)"
+		case m.Applied:
+			state = "applied " + m.AppliedAt.UTC().Format(time.DateTime) + " UTC"
+		}
+		fmt.Fprintf(w, "  %-24s %s\n", name, state)
+	}
+	return nil
+}
+
 // errNoAnswer makes `db status` exit non-zero when the server does not answer,
 // after it has printed what it knows.
 var errNoAnswer = errors.New("clickhouse does not answer")
+
+type dbMigrateOptions struct {
+	Env *cmdEnv
+}
+
+func newDBMigrateCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create the database and apply the pending schema migrations",
+		Long: `Create clickhouse.database if needed and apply the migrations embedded in this
+binary that it lacks, in order, printing each one. Running it again changes
+nothing. A migration that was applied and has since been edited stops the run.
+With no clickhouse.addr, the managed local server is started first if needed.
+With clickhouse.cluster set, tables are created ON CLUSTER as replicated local
+tables behind Distributed tables.`,
+		Example: `  tidewatch db migrate
+  TIDEWATCH_CLICKHOUSE_ADDR=ch1.example.org:9000 TIDEWATCH_CLICKHOUSE_PASSWORD_FILE=ch.pass tidewatch db migrate`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env, err := a.load(cmd)
+			if err != nil {
+				return err
+			}
+			return dbMigrateRun(cmd.Context(), dbMigrateOptions{Env: env})
+		},
+	}
+}
+
+func dbMigrateRun(ctx context.Context, opts dbMigrateOptions) error {
+	env := opts.Env
+	addrs, err := ensureServer(ctx, env)
+	if err != nil {
+		return err
+	}
+	db, err := openAdmin(ctx, env, addrs)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := migrate.Migrate(ctx, db.Conn(), migrateOptions(env))
+	for _, m := range applied {
+		fmt.Fprintf(env.Stdout, "applied %s\n", m.File)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(env.Stdout, "schema is up to date (database %s)\n", env.Config.ClickHouse.Database)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "database %s: %d migrations applied\n", env.Config.ClickHouse.Database, len(applied))
+	return nil
+}
+
+func migrateOptions(env *cmdEnv) migrate.Options {
+	return migrate.Options{
+		Database: env.Config.ClickHouse.Database,
+		Cluster:  env.Config.ClickHouse.Cluster,
+		Logger:   env.Log,
+	}
+}
+
+// storeOptions are the connection options for the configured login.
+func storeOptions(env *cmdEnv, addrs []string, database string) store.Options {
+	ch := env.Config.ClickHouse
+	return store.Options{
+		Addr:     addrs,
+		Database: database,
+		Username: ch.User,
+		Password: ch.Password.Value(),
+		TLS:      ch.TLS,
+		Logger:   env.Log,
+	}
+}
+
+// openDatabase connects to clickhouse.database. With no clickhouse.addr it
+// first starts the managed local server when it is not running. Every command
+// that reads or writes tidewatch's tables connects through it; the caller
+// closes the DB.
+func openDatabase(ctx context.Context, env *cmdEnv) (*store.DB, error) {
+	addrs, err := ensureServer(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, storeOptions(env, addrs, env.Config.ClickHouse.Database))
+	if errors.Is(err, store.ErrUnknownDatabase) {
+		return nil, fmt.Errorf("database %s does not exist yet: run 'tidewatch db migrate'", env.Config.ClickHouse.Database)
+	}
+	return db, err
+}
+
+// openAdmin connects for commands that must work before the database exists:
+// to clickhouse.database when it does, else to the server's "default" database.
+// Queries use qualified table names, so the current database does not matter.
+func openAdmin(ctx context.Context, env *cmdEnv, addrs []string) (*store.DB, error) {
+	db, err := store.Open(ctx, storeOptions(env, addrs, env.Config.ClickHouse.Database))
+	if errors.Is(err, store.ErrUnknownDatabase) {
+		return store.Open(ctx, storeOptions(env, addrs, "default"))
+	}
+	return db, err
+}
+
+// writerOptions are the batched writer's options from the writer section.
+func writerOptions(env *cmdEnv) store.WriterOptions {
+	w := env.Config.Writer
+	return store.WriterOptions{
+		BatchRows:     w.BatchRows,
+		FlushInterval: w.FlushInterval,
+		SpoolDir:      w.SpoolDir,
+		Logger:        env.Log,
+	}
+}
 
 // ensureServer makes the configured ClickHouse reachable and returns the
 // addresses to connect to. With no clickhouse.addr that is the managed local
@@ -171,4 +401,9 @@ func ensureServer(ctx context.Context, env *cmdEnv) ([]string, error) {
 		}
 	}
 	return []string{st.Addr}, nil
+}
+
+// field prints one "label: value" line of db status, values aligned.
+func field(w io.Writer, label, value string) {
+	fmt.Fprintf(w, "%-12s%s\n", label+":", value)
 }

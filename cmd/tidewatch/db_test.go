@@ -11,6 +11,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
+	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/store"
 )
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
@@ -120,4 +124,87 @@ func TestMissingServerBinarySaysMakeDeps(t *testing.T) {
 	code, _, stderr := run(t, "db", "start")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "clickhouse-server not found: install it with `make deps`")
+}
+
+// TestDBLifecycle is the README's path: start, migrate (tables exist), migrate
+// again (nothing changes), status, stop (no process left), and a command that
+// needs the database starting the server by itself.
+func TestDBLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts clickhouse-server; skipped under -short")
+	}
+	dataDir, port := localDB(t)
+	migrations, err := schema.Migrations()
+	require.NoError(t, err)
+
+	code, stdout, stderr := run(t, "db", "status")
+	require.Equal(t, 1, code)
+	require.Contains(t, stdout, "pid:        none (not running)\n")
+	require.Contains(t, stdout, "answers:    no\n")
+	require.Equal(t, "tidewatch: clickhouse does not answer; 'tidewatch db start' starts it\n", stderr)
+
+	code, _, stderr = run(t, "db", "start")
+	require.Equal(t, 0, code, stderr)
+	pid := serverPID(t, dataDir)
+
+	code, stdout, stderr = run(t, "db", "status")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "pid:        "+strconv.Itoa(pid)+"\n")
+	require.Contains(t, stdout, "answers:    yes\n")
+	require.Regexp(t, `version:\s+\d+\.\d+`, stdout)
+	require.Contains(t, stdout, "migrations: none applied: the database does not exist")
+
+	code, stdout, stderr = run(t, "db", "migrate")
+	require.Equal(t, 0, code, stderr)
+	var want strings.Builder
+	for _, m := range migrations {
+		want.WriteString("applied " + m.File + "\n")
+	}
+	want.WriteString("database tidewatch: " + strconv.Itoa(len(migrations)) + " migrations applied\n")
+	require.Equal(t, want.String(), stdout)
+	require.NotContains(t, stderr, "starting the local clickhouse-server", "it was running already")
+
+	tables := clickhouseClient(t, port, "SELECT name FROM system.tables WHERE database = 'tidewatch' ORDER BY name")
+	for _, table := range []string{
+		schema.TableChannels, schema.TableChannelSnapshots, schema.TablePosts, schema.TablePostCounters,
+		schema.TablePostLinks, schema.TableChannelEvents, schema.TableEvents, schema.TableAccountLinks,
+		schema.TableActorAccounts, schema.TableSamplingFrames, schema.TableDiscovery, schema.TableRuns,
+		schema.TableChannelDaily, schema.TablePostsDaily, schema.TableLinksDaily, "schema_migrations",
+	} {
+		require.Contains(t, strings.Fields(tables), table)
+	}
+	const recorded = "SELECT version, checksum, applied_at FROM tidewatch.schema_migrations ORDER BY version"
+	before := clickhouseClient(t, port, recorded)
+
+	code, stdout, stderr = run(t, "db", "migrate")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "schema is up to date (database tidewatch)\n", stdout)
+	require.Equal(t, tables, clickhouseClient(t, port, "SELECT name FROM system.tables WHERE database = 'tidewatch' ORDER BY name"))
+	require.Equal(t, before, clickhouseClient(t, port, recorded))
+
+	code, stdout, stderr = run(t, "db", "status")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "migrations: "+strconv.Itoa(len(migrations))+" applied, 0 pending\n")
+	for _, m := range migrations {
+		require.Regexp(t, `\n  `+m.File+` +applied \d{4}-\d\d-\d\d `, stdout)
+	}
+
+	code, _, stderr = run(t, "db", "stop")
+	require.Equal(t, 0, code, stderr)
+	require.True(t, processGone(pid), "pid %d still runs after db stop", pid)
+
+	// A command that needs the database starts the server by itself.
+	code, stdout, stderr = run(t, "db", "migrate")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "starting the local clickhouse-server")
+	require.Equal(t, "schema is up to date (database tidewatch)\n", stdout)
+	pid = serverPID(t, dataDir)
+	code, _, stderr = run(t, "db", "stop")
+	require.Equal(t, 0, code, stderr)
+	require.True(t, processGone(pid), "pid %d still runs after db stop", pid)
+}
+
+// The configuration's floor for writer.batch_rows is the writer's own.
+func TestMinBatchRowsMatchesTheWriter(t *testing.T) {
+	require.Equal(t, store.MinBatchRows, config.MinBatchRows)
 }

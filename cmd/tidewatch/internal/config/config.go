@@ -183,11 +183,16 @@ func (l LocalServer) Validate() error {
 	return errors.Join(errs...)
 }
 
+// MinBatchRows is the smallest batch the writer sends (schema/store raises smaller
+// values to it, since small inserts leave ClickHouse too many parts to merge);
+// asking for less is a configuration error rather than a silent change.
+const MinBatchRows = 10_000
+
 // Validate checks the batch size and interval.
 func (w Writer) Validate() error {
 	var errs []error
-	if w.BatchRows < 1 {
-		errs = append(errs, expected("writer.batch_rows", "a number of rows of at least 1", w.BatchRows))
+	if w.BatchRows < MinBatchRows {
+		errs = append(errs, expected("writer.batch_rows", fmt.Sprintf("a number of rows of at least %d", MinBatchRows), w.BatchRows))
 	}
 	if w.FlushInterval <= 0 {
 		errs = append(errs, expected("writer.flush_interval", "a positive duration such as 1s or 500ms", w.FlushInterval))

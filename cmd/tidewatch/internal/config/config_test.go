@@ -53,7 +53,7 @@ func TestBadConfigs(t *testing.T) {
 		"missing_password_file":      dir + `missing_password_file.yaml:3: clickhouse.password_file: expected a readable file, got "testdata/no-such-file.txt": no such file or directory`,
 		"addr_without_port":          dir + `addr_without_port.yaml:2: clickhouse.addr: expected host:port, got "ch2.example.org"`,
 		"invalid_database_name":      dir + `invalid_database_name.yaml:2: clickhouse.database: expected a name of letters, digits and _ not starting with a digit, got "tide-watch"`,
-		"negative_batch_rows":        dir + "negative_batch_rows.yaml:2: writer.batch_rows: expected a number of rows of at least 1, got -5",
+		"negative_batch_rows":        dir + "negative_batch_rows.yaml:2: writer.batch_rows: expected a number of rows of at least 10000, got -5",
 		"yaml_syntax_error":          dir + "yaml_syntax_error.yaml:3: invalid YAML: mapping values are not allowed in this context",
 		"section_given_a_value":      dir + `section_given_a_value.yaml:1: clickhouse: expected a section with the keys addr, database, user, password, password_file, tls, cluster, local, got "localhost:9000"`,
 		"duplicate_key":              dir + "duplicate_key.yaml:4: writer.batch_rows: duplicate key (first set on line 2)",
@@ -63,7 +63,7 @@ func TestBadConfigs(t *testing.T) {
 		"not_a_mapping":              dir + "not_a_mapping.yaml:1: expected a mapping of configuration keys, got a list",
 		"several_problems": dir + `several_problems.yaml:2: log.level: expected one of debug, info, warn, error, got "loud"` + "\n" +
 			dir + `several_problems.yaml:3: log.format: expected one of text, json, got "xml"` + "\n" +
-			dir + "several_problems.yaml:5: writer.batch_rows: expected a number of rows of at least 1, got 0",
+			dir + "several_problems.yaml:5: writer.batch_rows: expected a number of rows of at least 10000, got 0",
 	}
 	files, err := filepath.Glob(dir + "*.yaml")
 	require.NoError(t, err)
