@@ -104,119 +104,163 @@ func stubID(kind string, a int64, b int) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-func entityObject(e world.Entity) tg.MessageEntityClass {
-	switch e.Type {
-	case "url":
-		return &tg.MessageEntityURL{Offset: e.Offset, Length: e.Length}
-	case "text_url":
-		return &tg.MessageEntityTextURL{Offset: e.Offset, Length: e.Length, URL: e.URL}
-	case "mention":
-		return &tg.MessageEntityMention{Offset: e.Offset, Length: e.Length}
-	case "hashtag":
-		return &tg.MessageEntityHashtag{Offset: e.Offset, Length: e.Length}
-	case "bold":
-		return &tg.MessageEntityBold{Offset: e.Offset, Length: e.Length}
-	case "italic":
-		return &tg.MessageEntityItalic{Offset: e.Offset, Length: e.Length}
-	case "code":
-		return &tg.MessageEntityCode{Offset: e.Offset, Length: e.Length}
-	case "email":
-		return &tg.MessageEntityEmail{Offset: e.Offset, Length: e.Length}
-	case "cashtag":
-		return &tg.MessageEntityCashtag{Offset: e.Offset, Length: e.Length}
-	}
-	return &tg.MessageEntityUnknown{Offset: e.Offset, Length: e.Length}
+// msgScratch converts world messages into reused tg structs, so that a page
+// of messages is encoded one message at a time with almost no allocation.
+// Everything it returns is valid until its next fill.
+type msgScratch struct {
+	msg     tg.Message
+	svc     tg.MessageService
+	reply   tg.MessageReplyHeader
+	fwdPeer tg.PeerChannel
+	ents    []tg.MessageEntityClass
+	urls    []tg.MessageEntityURL
+	textURL []tg.MessageEntityTextURL
+	mention []tg.MessageEntityMention
+	hashtag []tg.MessageEntityHashtag
+	bold    []tg.MessageEntityBold
+	other   []tg.MessageEntityUnknown
+	reacts  []tg.ReactionCount
+	emoji   []tg.ReactionEmoji
+	photo   tg.Photo
+	mPhoto  tg.MessageMediaPhoto
+	doc     tg.Document
+	mDoc    tg.MessageMediaDocument
+
+	create    tg.MessageActionChannelCreate
+	editTitle tg.MessageActionChatEditTitle
+	editPhoto tg.MessageActionChatEditPhoto
+	pin       tg.MessageActionPinMessage
+	empty     tg.MessageActionEmpty
+
+	// Constant parts of the media stubs.
+	fileRef    []byte
+	photoSizes []tg.PhotoSizeClass
+	videoAttrs []tg.DocumentAttributeClass
+	docAttrs   []tg.DocumentAttributeClass
 }
 
-func photoObject(channelID int64, msgID int, date time.Time, dc int) *tg.Photo {
-	return &tg.Photo{
-		ID:            stubID("photo", channelID, msgID),
-		AccessHash:    stubID("photo hash", channelID, msgID),
-		FileReference: []byte{1, 2, 3, 4},
-		Date:          unix(date),
-		Sizes: []tg.PhotoSizeClass{
+func newMsgScratch() *msgScratch {
+	return &msgScratch{
+		fileRef: []byte{1, 2, 3, 4},
+		photoSizes: []tg.PhotoSizeClass{
 			&tg.PhotoSize{Type: "m", W: 320, H: 240, Size: 14_000},
 			&tg.PhotoSize{Type: "x", W: 800, H: 600, Size: 61_000},
 		},
-		DCID: dc,
+		videoAttrs: []tg.DocumentAttributeClass{
+			&tg.DocumentAttributeVideo{SupportsStreaming: true, Duration: 42, W: 1280, H: 720},
+			&tg.DocumentAttributeFilename{FileName: "video.mp4"},
+		},
+		docAttrs: []tg.DocumentAttributeClass{
+			&tg.DocumentAttributeFilename{FileName: "document.pdf"},
+		},
 	}
 }
 
-func mediaObject(channelID int64, m *world.Message, dc int) tg.MessageMediaClass {
+func (sc *msgScratch) entity(e world.Entity) tg.MessageEntityClass {
+	switch e.Type {
+	case "url":
+		sc.urls = append(sc.urls, tg.MessageEntityURL{Offset: e.Offset, Length: e.Length})
+		return &sc.urls[len(sc.urls)-1]
+	case "text_url":
+		sc.textURL = append(sc.textURL, tg.MessageEntityTextURL{Offset: e.Offset, Length: e.Length, URL: e.URL})
+		return &sc.textURL[len(sc.textURL)-1]
+	case "mention":
+		sc.mention = append(sc.mention, tg.MessageEntityMention{Offset: e.Offset, Length: e.Length})
+		return &sc.mention[len(sc.mention)-1]
+	case "hashtag":
+		sc.hashtag = append(sc.hashtag, tg.MessageEntityHashtag{Offset: e.Offset, Length: e.Length})
+		return &sc.hashtag[len(sc.hashtag)-1]
+	case "bold":
+		sc.bold = append(sc.bold, tg.MessageEntityBold{Offset: e.Offset, Length: e.Length})
+		return &sc.bold[len(sc.bold)-1]
+	}
+	sc.other = append(sc.other, tg.MessageEntityUnknown{Offset: e.Offset, Length: e.Length})
+	return &sc.other[len(sc.other)-1]
+}
+
+func (sc *msgScratch) photoOf(channelID int64, msgID int, date time.Time, dc int) *tg.Photo {
+	sc.photo = tg.Photo{
+		ID:            stubID("photo", channelID, msgID),
+		AccessHash:    stubID("photo hash", channelID, msgID),
+		FileReference: sc.fileRef,
+		Date:          unix(date),
+		Sizes:         sc.photoSizes,
+		DCID:          dc,
+	}
+	return &sc.photo
+}
+
+func (sc *msgScratch) media(channelID int64, m *world.Message, dc int) tg.MessageMediaClass {
 	switch m.Media {
 	case "photo":
-		return &tg.MessageMediaPhoto{Photo: photoObject(channelID, m.ID, m.Date, dc)}
-	case "video":
-		return &tg.MessageMediaDocument{Video: true, Document: &tg.Document{
-			ID:            stubID("video", channelID, m.ID),
-			AccessHash:    stubID("video hash", channelID, m.ID),
-			FileReference: []byte{1, 2, 3, 4},
+		sc.mPhoto = tg.MessageMediaPhoto{Photo: sc.photoOf(channelID, m.ID, m.Date, dc)}
+		return &sc.mPhoto
+	case "video", "document":
+		sc.doc = tg.Document{
+			FileReference: sc.fileRef,
 			Date:          unix(m.Date),
-			MimeType:      "video/mp4",
-			Size:          4_200_000,
 			DCID:          dc,
-			Attributes: []tg.DocumentAttributeClass{
-				&tg.DocumentAttributeVideo{SupportsStreaming: true, Duration: 42, W: 1280, H: 720},
-				&tg.DocumentAttributeFilename{FileName: "video.mp4"},
-			},
-		}}
-	case "document":
-		return &tg.MessageMediaDocument{Document: &tg.Document{
-			ID:            stubID("document", channelID, m.ID),
-			AccessHash:    stubID("document hash", channelID, m.ID),
-			FileReference: []byte{1, 2, 3, 4},
-			Date:          unix(m.Date),
-			MimeType:      "application/pdf",
-			Size:          310_000,
-			DCID:          dc,
-			Attributes: []tg.DocumentAttributeClass{
-				&tg.DocumentAttributeFilename{FileName: "document.pdf"},
-			},
-		}}
+		}
+		if m.Media == "video" {
+			sc.doc.ID, sc.doc.AccessHash = stubID("video", channelID, m.ID), stubID("video hash", channelID, m.ID)
+			sc.doc.MimeType, sc.doc.Size, sc.doc.Attributes = "video/mp4", 4_200_000, sc.videoAttrs
+		} else {
+			sc.doc.ID, sc.doc.AccessHash = stubID("document", channelID, m.ID), stubID("document hash", channelID, m.ID)
+			sc.doc.MimeType, sc.doc.Size, sc.doc.Attributes = "application/pdf", 310_000, sc.docAttrs
+		}
+		sc.mDoc = tg.MessageMediaDocument{Video: m.Media == "video", Document: &sc.doc}
+		return &sc.mDoc
 	}
 	return nil
 }
 
-// messageObject converts a world message of a channel to Telegram's form.
-// linked is the channel's discussion group (0 = none): with one, replies
-// are comments.
-func messageObject(channelID, linked int64, m *world.Message, dc int) tg.MessageClass {
-	peer := &tg.PeerChannel{ChannelID: channelID}
+// fill converts a world message of a channel to Telegram's form. peer is
+// the channel (shared: encoding only reads it); linked is its discussion
+// group (0 = none): with one, replies are comments.
+func (sc *msgScratch) fill(peer *tg.PeerChannel, linked int64, m *world.Message, dc int) tg.MessageClass {
+	channelID := peer.ChannelID
 	if m.Service {
-		svc := &tg.MessageService{Post: true, ID: m.ID, PeerID: peer, Date: unix(m.Date)}
+		sc.svc = tg.MessageService{Post: true, ID: m.ID, PeerID: peer, Date: unix(m.Date)}
+		svc := &sc.svc
 		switch m.Action {
 		case world.ActionChannelCreate:
-			svc.Action = &tg.MessageActionChannelCreate{Title: m.Text}
+			sc.create = tg.MessageActionChannelCreate{Title: m.Text}
+			svc.Action = &sc.create
 		case world.ActionTitleChanged:
-			svc.Action = &tg.MessageActionChatEditTitle{Title: m.Text}
+			sc.editTitle = tg.MessageActionChatEditTitle{Title: m.Text}
+			svc.Action = &sc.editTitle
 		case world.ActionPhotoChanged:
-			svc.Action = &tg.MessageActionChatEditPhoto{Photo: photoObject(channelID, m.ID, m.Date, dc)}
+			sc.editPhoto = tg.MessageActionChatEditPhoto{Photo: sc.photoOf(channelID, m.ID, m.Date, dc)}
+			svc.Action = &sc.editPhoto
 		case world.ActionPin:
-			svc.Action = &tg.MessageActionPinMessage{}
+			svc.Action = &sc.pin
 		default:
-			svc.Action = &tg.MessageActionEmpty{}
+			svc.Action = &sc.empty
 		}
 		if m.ReplyTo != 0 {
-			h := &tg.MessageReplyHeader{}
-			h.SetReplyToMsgID(m.ReplyTo)
-			svc.SetReplyTo(h)
+			sc.reply = tg.MessageReplyHeader{}
+			sc.reply.SetReplyToMsgID(m.ReplyTo)
+			svc.SetReplyTo(&sc.reply)
 		}
 		return svc
 	}
-	msg := &tg.Message{Post: true, ID: m.ID, PeerID: peer, Date: unix(m.Date), Message: m.Text}
+	sc.msg = tg.Message{Post: true, ID: m.ID, PeerID: peer, Date: unix(m.Date), Message: m.Text}
+	msg := &sc.msg
 	msg.SetViews(m.Views)
 	msg.SetForwards(m.Forwards)
 	if len(m.Entities) > 0 {
-		ents := make([]tg.MessageEntityClass, len(m.Entities))
-		for i, e := range m.Entities {
-			ents[i] = entityObject(e)
+		sc.ents, sc.urls, sc.textURL, sc.mention = sc.ents[:0], sc.urls[:0], sc.textURL[:0], sc.mention[:0]
+		sc.hashtag, sc.bold, sc.other = sc.hashtag[:0], sc.bold[:0], sc.other[:0]
+		for _, e := range m.Entities {
+			sc.ents = append(sc.ents, sc.entity(e))
 		}
-		msg.SetEntities(ents)
+		msg.SetEntities(sc.ents)
 	}
 	if f := m.Fwd; f != nil {
 		h := tg.MessageFwdHeader{Date: unix(f.Date)}
 		if f.ChannelID != 0 {
-			h.SetFromID(&tg.PeerChannel{ChannelID: f.ChannelID})
+			sc.fwdPeer = tg.PeerChannel{ChannelID: f.ChannelID}
+			h.SetFromID(&sc.fwdPeer)
 			if f.PostID != 0 {
 				h.SetChannelPost(f.PostID)
 			}
@@ -228,13 +272,13 @@ func messageObject(channelID, linked int64, m *world.Message, dc int) tg.Message
 	if m.GroupedID != 0 {
 		msg.SetGroupedID(m.GroupedID)
 	}
-	if media := mediaObject(channelID, m, dc); media != nil {
+	if media := sc.media(channelID, m, dc); media != nil {
 		msg.SetMedia(media)
 	}
 	if m.ReplyTo != 0 {
-		h := &tg.MessageReplyHeader{}
-		h.SetReplyToMsgID(m.ReplyTo)
-		msg.SetReplyTo(h)
+		sc.reply = tg.MessageReplyHeader{}
+		sc.reply.SetReplyToMsgID(m.ReplyTo)
+		msg.SetReplyTo(&sc.reply)
 	}
 	if linked != 0 || m.Replies > 0 {
 		msg.SetReplies(repliesObject(linked, m.Replies))
@@ -243,13 +287,21 @@ func messageObject(channelID, linked int64, m *world.Message, dc int) tg.Message
 		msg.SetEditDate(unix(m.EditDate))
 	}
 	if len(m.Reactions) > 0 {
-		rs := make([]tg.ReactionCount, len(m.Reactions))
-		for i, r := range m.Reactions {
-			rs[i] = tg.ReactionCount{Reaction: &tg.ReactionEmoji{Emoticon: r.Emoji}, Count: r.Count}
+		sc.reacts, sc.emoji = sc.reacts[:0], sc.emoji[:0]
+		for _, r := range m.Reactions {
+			sc.emoji = append(sc.emoji, tg.ReactionEmoji{Emoticon: r.Emoji})
 		}
-		msg.SetReactions(tg.MessageReactions{Results: rs})
+		for i, r := range m.Reactions {
+			sc.reacts = append(sc.reacts, tg.ReactionCount{Reaction: &sc.emoji[i], Count: r.Count})
+		}
+		msg.SetReactions(tg.MessageReactions{Results: sc.reacts})
 	}
 	return msg
+}
+
+// messageObject converts one message into structs of its own.
+func messageObject(peer *tg.PeerChannel, linked int64, m *world.Message, dc int) tg.MessageClass {
+	return newMsgScratch().fill(peer, linked, m, dc)
 }
 
 func repliesObject(linked int64, n int) tg.MessageReplies {

@@ -260,6 +260,34 @@ func (s *Server) getChannels(ids []tg.InputChannelClass) methodFunc {
 	}
 }
 
+// encodeChannelMessages writes messages.channelMessages for a page,
+// converting and encoding one message at a time (see msgScratch): the bytes
+// are those of tg.MessagesChannelMessages{Pts: pts, Count: count, Messages:
+// ..., Chats: chats}.Encode.
+func encodeChannelMessages(b *bin.Buffer, sc *msgScratch, peer *tg.PeerChannel, linked int64,
+	msgs []world.Message, count, pts int, chats []tg.ChatClass, dc int,
+) error {
+	b.PutID(tg.MessagesChannelMessagesTypeID)
+	b.PutUint32(0) // flags: exact count, no offset_id_offset
+	b.PutInt(pts)
+	b.PutInt(count)
+	b.PutVectorHeader(len(msgs))
+	for i := range msgs {
+		if err := sc.fill(peer, linked, &msgs[i], dc).Encode(b); err != nil {
+			return err
+		}
+	}
+	b.PutVectorHeader(0) // topics
+	b.PutVectorHeader(len(chats))
+	for _, c := range chats {
+		if err := c.Encode(b); err != nil {
+			return err
+		}
+	}
+	b.PutVectorHeader(0) // users
+	return nil
+}
+
 // topID returns the newest visible message id of a channel (its pts here).
 func (s *Server) topID(id int64, at time.Time) int {
 	msgs, _, err := s.world.History(id, at, world.HistoryQuery{Limit: 1})
@@ -351,21 +379,19 @@ func (s *Server) getHistory(req *tg.MessagesGetHistoryRequest) methodFunc {
 		if err != nil {
 			return nil, "", worldError(err)
 		}
-		out := &tg.MessagesChannelMessages{
-			Count:    count,
-			Messages: make([]tg.MessageClass, len(msgs)),
-			Chats:    s.chatsFor(v, msgs, c.world),
-			Users:    []tg.UserClass{},
-		}
+		pts := 0
 		for i := range msgs {
-			out.Messages[i] = messageObject(id, v.LinkedChatID, &msgs[i], s.dc)
-			out.Pts = max(out.Pts, msgs[i].ID)
+			pts = max(pts, msgs[i].ID)
 		}
-		summary := fmt.Sprintf("%d messages count=%d", len(msgs), count)
-		raw, err := s.cache.put(key, out, summary)
+		raw, err := s.cache.encodeWith(func(b *bin.Buffer, sc *msgScratch) error {
+			return encodeChannelMessages(b, sc, &tg.PeerChannel{ChannelID: id}, v.LinkedChatID,
+				msgs, count, pts, s.chatsFor(v, msgs, c.world), s.dc)
+		})
 		if err != nil {
 			return nil, "", err
 		}
+		summary := fmt.Sprintf("%d messages count=%d", len(msgs), count)
+		s.cache.put(key, raw, summary)
 		return raw, summary, nil
 	}
 }
@@ -463,7 +489,7 @@ func (s *Server) getMessages(req *tg.ChannelsGetMessagesRequest) methodFunc {
 			}
 			found++
 			present = append(present, *m)
-			out.Messages[i] = messageObject(id, v.LinkedChatID, m, s.dc)
+			out.Messages[i] = messageObject(&tg.PeerChannel{ChannelID: id}, v.LinkedChatID, m, s.dc)
 			out.Pts = max(out.Pts, m.ID)
 		}
 		out.Chats = s.chatsFor(v, present, c.world)

@@ -356,12 +356,12 @@ func (s *Server) PublicKeyPEM() []byte {
 // Port, Static: true}}}, Resolver: dcs.Plain(...)} the unchanged client talks
 // to the simulator.
 type ClientConfig struct {
-	DC      int
-	Addr    string
-	Host    string
-	Port    int
-	Key     *rsa.PublicKey
-	KeyPEM  []byte
+	DC          int
+	Addr        string
+	Host        string
+	Port        int
+	Key         *rsa.PublicKey
+	KeyPEM      []byte
 	Fingerprint int64
 }
 

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gotd/td/tg"
@@ -111,6 +112,10 @@ type Result struct {
 	Messages  int64     `json:"messages,omitempty"`
 	Seconds   float64   `json:"seconds,omitempty"`
 	Errors    int64     `json:"errors,omitempty"`
+	// ErrorTypes counts the errors of a bench by Telegram error type.
+	ErrorTypes map[string]int64 `json:"error_types,omitempty"`
+	// CPUSeconds is the client process's CPU time (user + system).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 }
 
 // Environment variables of a child process.
@@ -140,6 +145,10 @@ func Main() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testclient:", err)
 		return 1
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		res.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	out, err := json.Marshal(res)
 	if err != nil {
@@ -433,11 +442,14 @@ func Bench(ctx context.Context, api *tg.Client, job Job, res *Result) {
 	workers := max(job.Workers, 1)
 	ctx, cancel := context.WithTimeout(ctx, job.Duration)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	var (
 		next            atomic.Int64
 		pages, msgs, ne atomic.Int64
 		wg              sync.WaitGroup
+		mu              sync.Mutex
 	)
+	res.ErrorTypes = map[string]int64{}
 	start := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -450,8 +462,17 @@ func Bench(ctx context.Context, api *tg.Client, job Job, res *Result) {
 				for ctx.Err() == nil {
 					h, err := api.MessagesGetHistory(ctx, &tg.MessagesGetHistoryRequest{Peer: peer, OffsetID: offset, Limit: 100})
 					if err != nil {
-						if ctx.Err() == nil {
+						// A write after the deadline fails with an i/o timeout
+						// before the context's own timer has fired: not an error.
+						if ctx.Err() == nil && time.Now().Before(deadline) {
 							ne.Add(1)
+							typ := err.Error()
+							if rpc, ok := tgerr.As(err); ok {
+								typ = rpc.Type
+							}
+							mu.Lock()
+							res.ErrorTypes[typ]++
+							mu.Unlock()
 						}
 						break
 					}

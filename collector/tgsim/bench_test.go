@@ -1,0 +1,95 @@
+package tgsim
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/tg"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/collector/tgsim/internal/testclient"
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
+)
+
+// benchDuration is how long the client pages; TGSIM_BENCH_SECONDS overrides.
+func benchDuration() time.Duration {
+	if s := os.Getenv("TGSIM_BENCH_SECONDS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return 5 * time.Second
+}
+
+// activeRefs returns the channels readable at `at`.
+func activeRefs(t testing.TB, w *world.World, at time.Time) []testclient.Ref {
+	t.Helper()
+	tr, err := w.Truth(world.TruthOptions{SnapshotTimes: []time.Time{at}, Until: at, NoPosts: true})
+	require.NoError(t, err)
+	hash := map[int64]int64{}
+	for _, c := range tr.Channels {
+		hash[c.ID] = c.AccessHash
+	}
+	var refs []testclient.Ref
+	for _, sn := range tr.Snapshots {
+		if sn.Status == world.StatusActive {
+			refs = append(refs, testclient.Ref{ID: sn.Channel, Hash: hash[sn.Channel]})
+		}
+	}
+	require.NotEmpty(t, refs)
+	return refs
+}
+
+// BenchmarkServePages measures pages of 100 messages per second served to a
+// gotd client in another process paging whole histories with 4 workers,
+// limits off. Each page is asked for once per pass over the world, so the
+// page cache could only help from the second pass on; the world clock runs at
+// one world hour per real second, so counters change and the cache misses.
+func BenchmarkServePages(b *testing.B) {
+	w := mustWorld(b)
+	at := testTime(w)
+	s := startSim(b, Options{World: w, Limits: Limits{Off: true}, Clock: Clock{Start: at, Speed: 3600}})
+	refs := activeRefs(b, w, at)
+	cfg := clientConfig(b, s, testPhone)
+	for b.Loop() {
+		res, err := testclient.Spawn(context.Background(), b.TempDir(), testclient.Job{
+			Config: cfg, Bench: refs, Workers: 4, Duration: benchDuration(),
+		})
+		require.NoError(b, err)
+		b.Logf("%d pages, %d messages in %.1fs, %d errors, client CPU %.1fs", res.Pages, res.Messages, res.Seconds, res.Errors, res.CPUSeconds)
+		b.Logf("errors: %v", res.ErrorTypes)
+		require.Less(b, res.Errors, res.Pages/100+1)
+		b.ReportMetric(float64(res.Pages)/res.Seconds, "pages/s")
+		b.ReportMetric(float64(res.Messages)/res.Seconds, "msgs/s")
+		b.ReportMetric(float64(res.Messages)/float64(max(res.Pages, 1)), "msgs/page")
+	}
+	hits, misses := s.cache.stats()
+	b.ReportMetric(float64(hits)/float64(max(hits+misses, 1)), "cache-hit-ratio")
+}
+
+// BenchmarkHistoryPage measures the server's work for one page of 100
+// messages without the network: world query, conversion and encoding.
+func BenchmarkHistoryPage(b *testing.B) {
+	w := mustWorld(b)
+	at := testTime(w)
+	s, err := New(Options{World: w, Limits: Limits{Off: true}, CacheBytes: -1})
+	require.NoError(b, err)
+	refs := activeRefs(b, w, at)
+	cc := &callCtx{world: at}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ref := refs[i%len(refs)]
+		i++
+		run := s.getHistory(&tg.MessagesGetHistoryRequest{
+			Peer:  &tg.InputPeerChannel{ChannelID: ref.ID, AccessHash: ref.Hash},
+			Limit: 100, OffsetID: 101 + i%200,
+		})
+		if _, _, err := run(context.Background(), cc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
