@@ -186,7 +186,8 @@ func (w *World) linkHandle(ch *channel, p int, r *rng) string {
 func (w *World) mentionTarget(ch *channel, t int64, r *rng) *channel {
 	for try := 0; try < 4; try++ {
 		var c *channel
-		if len(ch.sources) > 0 && r.chance(0.7) {
+		// Mostly the channels it forwards from: a channel talks about its sources.
+		if len(ch.sources) > 0 && r.chance(0.9) {
 			c = w.chans[ch.sources[r.intn(len(ch.sources))]]
 		} else {
 			m := w.communities[ch.community].members

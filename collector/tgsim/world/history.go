@@ -336,10 +336,17 @@ const (
 // paging parameters. Errors: ErrChannelInvalid (unknown, or not created at
 // `at`), ErrChannelPrivate (private, banned or deleted at `at`).
 func (w *World) History(channelID int64, at time.Time, q HistoryQuery) (msgs []Message, count int, err error) {
+	return w.AppendHistory(nil, channelID, at, q)
+}
+
+// AppendHistory is History appending the page to dst, so that a caller
+// serving many pages can reuse one buffer (the page is dst[len(dst):]).
+// On an error dst is returned unchanged.
+func (w *World) AppendHistory(dst []Message, channelID int64, at time.Time, q HistoryQuery) (msgs []Message, count int, err error) {
 	t := at.Unix()
 	ch, err := w.readable(channelID, t)
 	if err != nil {
-		return nil, 0, err
+		return dst, 0, err
 	}
 	h := w.history(ch)
 	count, posted := h.count(t)
@@ -379,9 +386,12 @@ func (w *World) History(channelID int64, at time.Time, q HistoryQuery) (msgs []M
 		limit -= back
 	}
 	if limit <= 0 {
-		return []Message{}, count, nil
+		if dst == nil {
+			dst = []Message{}
+		}
+		return dst, count, nil
 	}
-	msgs = make([]Message, 0, limit)
+	msgs = slices.Grow(dst, limit)
 	var reacts []Reaction
 	for i := cursor - 1; i >= 0 && limit > 0; i-- {
 		s := &h.msgs[i]
@@ -396,7 +406,7 @@ func (w *World) History(channelID int64, at time.Time, q HistoryQuery) (msgs []M
 			break // ids only fall from here: the rest of the window is filtered out too
 		}
 		if reacts == nil {
-			reacts = make([]Reaction, 0, 4*limit+4)
+			reacts = make([]Reaction, 0, 2*limit+4)
 		}
 		msgs = append(msgs, w.message(s, t, &reacts))
 	}

@@ -487,3 +487,15 @@ func TestHistoryErrors(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// TestTimelineMatchesHistory checks the fast id count of each day against
+// the ids the full plan assigns.
+func TestTimelineMatchesHistory(t *testing.T) {
+	w := small(t)
+	for _, ch := range w.chans {
+		tl := w.buildTimeline(ch)
+		h := w.buildHistory(ch)
+		require.Equal(t, h.tl.firstID, tl.firstID, "channel %d", ch.id)
+		require.EqualValues(t, len(h.msgs)+1, tl.firstID[len(tl.firstID)-1])
+	}
+}

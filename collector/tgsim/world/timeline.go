@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 )
 
@@ -72,18 +73,8 @@ func (w *World) dayItems(ch *channel, k int, buf []item) []item {
 		return buf
 	}
 	dayEnd := min(dayStart+day, ch.stop)
-	prof := &w.communities[ch.community].profile
 	var hw [24]float64
-	sum := 0.0
-	firstHour := dayStart / 3600
-	for h := 0; h < 24; h++ {
-		v := prof[(firstHour+int64(h))%24]
-		if len(ch.attacks) > 0 {
-			v *= w.burst(ch, dayStart+int64(h)*3600+1800)
-		}
-		sum += v
-		hw[h] = sum
-	}
+	sum := w.hourWeights(ch, dayStart, &hw)
 	rc := newRNG(key4(w.key, uint64(ch.id), uint64(k), tagDayCount))
 	rt := newRNG(key4(w.key, uint64(ch.id), uint64(k), tagDayTimes))
 	n := rc.poisson(ch.rate * sum / 24)
@@ -132,6 +123,57 @@ func (w *World) dayItems(ch *channel, k int, buf []item) []item {
 	return buf
 }
 
+// hourWeights fills the cumulative posting weights of the 24 hours from
+// dayStart (daily cycle times bursts) and returns their sum.
+func (w *World) hourWeights(ch *channel, dayStart int64, hw *[24]float64) float64 {
+	prof := &w.communities[ch.community].profile
+	sum := 0.0
+	firstHour := dayStart / 3600
+	for h := 0; h < 24; h++ {
+		v := prof[(firstHour+int64(h))%24]
+		if len(ch.attacks) > 0 {
+			v *= w.burst(ch, dayStart+int64(h)*3600+1800)
+		}
+		sum += v
+		hw[h] = sum
+	}
+	return sum
+}
+
+// dayIDs is the number of ids day k of ch takes: what summing the sizes of
+// dayItems gives, without drawing times or sorting (except on a last,
+// partial day, where times decide what falls before the stop).
+func (w *World) dayIDs(ch *channel, k int) int32 {
+	dayStart := ch.created + int64(k)*day
+	if dayStart >= ch.stop || k < 0 {
+		return 0
+	}
+	dayEnd := dayStart + day
+	if dayEnd > ch.stop {
+		var buf [64]item
+		n := int32(0)
+		for _, it := range w.dayItems(ch, k, buf[:0]) {
+			n += int32(it.size)
+		}
+		return n
+	}
+	var hw [24]float64
+	sum := w.hourWeights(ch, dayStart, &hw)
+	rc := newRNG(key4(w.key, uint64(ch.id), uint64(k), tagDayCount))
+	n := rc.poisson(ch.rate * sum / 24)
+	albums := w.spec.Posting.Albums
+	ids := int32(0)
+	for i := 0; i < n; i++ {
+		ids++
+		if rc.chance(albums) {
+			ids += 1 + int32(rc.pick(albumSizes))
+		}
+	}
+	lo := sort.Search(len(ch.fixed), func(i int) bool { return ch.fixed[i].t >= dayStart })
+	hi := sort.Search(len(ch.fixed), func(i int) bool { return ch.fixed[i].t >= dayEnd })
+	return ids + int32(hi-lo)
+}
+
 // timeline is the first message id of each planning day of a channel;
 // firstID[numDays] is one past the last id.
 type timeline struct {
@@ -142,14 +184,10 @@ type timeline struct {
 func (w *World) buildTimeline(ch *channel) *timeline {
 	days := numDays(ch)
 	tl := &timeline{firstID: make([]int32, days+1)}
-	var buf []item
 	id := int32(1)
 	for k := 0; k < days; k++ {
 		tl.firstID[k] = id
-		buf = w.dayItems(ch, k, buf)
-		for _, it := range buf {
-			id += int32(it.size)
-		}
+		id += w.dayIDs(ch, k)
 	}
 	tl.firstID[days] = id
 	return tl
