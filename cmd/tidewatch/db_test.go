@@ -208,3 +208,20 @@ func TestDBLifecycle(t *testing.T) {
 func TestMinBatchRowsMatchesTheWriter(t *testing.T) {
 	require.Equal(t, store.MinBatchRows, config.MinBatchRows)
 }
+
+func TestDBStatusOfAnUnreachableServer(t *testing.T) {
+	isolate(t)
+	addr := "127.0.0.1:" + strconv.Itoa(freePorts(t, 1)[0])
+	t.Setenv("TIDEWATCH_CLICKHOUSE_ADDR", addr)
+	t.Setenv("TIDEWATCH_CLICKHOUSE_PASSWORD", "do-not-print-me")
+	code, stdout, stderr := run(t, "db", "status")
+	require.Equal(t, 1, code)
+	require.Equal(t, "server:     "+addr+" (configured)\nanswers:    no\n", stdout)
+	require.Contains(t, stderr, "tidewatch: clickhouse does not answer: ")
+	require.NotContains(t, stdout+stderr, "do-not-print-me")
+
+	code, _, stderr = run(t, "db", "migrate")
+	require.Equal(t, 1, code)
+	require.NotContains(t, stderr, "starting the local clickhouse-server", "a configured server is never replaced by the local one")
+	require.NotContains(t, stderr, "do-not-print-me")
+}

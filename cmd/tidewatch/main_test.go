@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
@@ -178,4 +179,36 @@ func TestBinary(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	require.Equal(t, 2, exit.ExitCode())
 	require.Equal(t, "tidewatch.yaml:2: clickhouse.tls: expected true or false, got \"maybe\"\n", stderr.String())
+}
+
+func TestUnknownEnvironmentVariableWarns(t *testing.T) {
+	isolate(t)
+	t.Setenv("TIDEWATCH_CLICKHOUSE_DATABSE", "typo")
+	code, stdout, stderr := run(t, "config", "show")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "database: tidewatch\n")
+	require.Contains(t, stderr, `level=WARN msg="environment TIDEWATCH_CLICKHOUSE_DATABSE sets no configuration key; did you mean TIDEWATCH_CLICKHOUSE_DATABASE?"`)
+}
+
+func TestLogFormat(t *testing.T) {
+	isolate(t)
+	t.Setenv("TIDEWATCH_NOT_A_KEY", "1")
+	_, _, stderr := run(t, "--log-format", "json", "config", "show")
+	require.Contains(t, stderr, `"level":"WARN","msg":"environment TIDEWATCH_NOT_A_KEY sets no configuration key"`)
+	_, _, stderr = run(t, "--log-level", "error", "config", "show")
+	require.Empty(t, stderr)
+}
+
+func TestWriterOptionsFollowTheConfig(t *testing.T) {
+	isolate(t)
+	t.Setenv("TIDEWATCH_WRITER_BATCH_ROWS", "20000")
+	t.Setenv("TIDEWATCH_WRITER_FLUSH_INTERVAL", "250ms")
+	t.Setenv("TIDEWATCH_DATA_DIR", "/srv/tw")
+	cmd := newRootCmd(&app{})
+	loaded, err := config.Load(config.LoadOptions{Flags: cmd.Flags()})
+	require.NoError(t, err)
+	w := writerOptions(&cmdEnv{Config: loaded.Config})
+	require.Equal(t, 20000, w.BatchRows)
+	require.Equal(t, 250*time.Millisecond, w.FlushInterval)
+	require.Equal(t, "/srv/tw/spool", w.SpoolDir)
 }

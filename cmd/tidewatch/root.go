@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -90,14 +91,18 @@ func (a *app) load(cmd *cobra.Command) (*cmdEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cmdEnv{
+	env := &cmdEnv{
 		Config:  loaded.Config,
 		Sources: loaded.Sources,
 		File:    loaded.File,
 		Log:     newLogger(loaded.Config.Log, a.stderr),
 		Stdout:  a.stdout,
 		Stderr:  a.stderr,
-	}, nil
+	}
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		env.Log.Warn(w)
+	}
+	return env, nil
 }
 
 func newRootCmd(a *app) *cobra.Command {

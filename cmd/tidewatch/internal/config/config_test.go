@@ -338,3 +338,16 @@ func TestErrorIsTyped(t *testing.T) {
 	require.True(t, errors.As(err, &cerr))
 	require.Equal(t, []Problem{{Where: "testdata/bad/bad_log_level.yaml:2", Key: "log.level", Msg: `expected one of debug, info, warn, error, got "verbose"`}}, cerr.Problems)
 }
+
+func TestUnknownEnv(t *testing.T) {
+	require.Equal(t, []string{
+		"environment TIDEWATCH_CLICKHOUSE_DATABSE sets no configuration key; did you mean TIDEWATCH_CLICKHOUSE_DATABASE?",
+		"environment TIDEWATCH_SOMETHING_ELSE sets no configuration key",
+	}, UnknownEnv([]string{
+		"TIDEWATCH_CLICKHOUSE_DATABSE=x",
+		"TIDEWATCH_CLICKHOUSE_DATABASE=y",
+		"TIDEWATCH_SOMETHING_ELSE=1",
+		"TIDEWATCH_EMPTY=",
+		"HOME=/root",
+	}))
+}

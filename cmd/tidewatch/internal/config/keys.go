@@ -142,3 +142,34 @@ func FlagName(key string) string {
 
 // envPrefix starts every environment variable tidewatch reads.
 const envPrefix = "TIDEWATCH"
+
+// UnknownEnv returns a warning for each TIDEWATCH_* variable in environ (as
+// os.Environ gives it) that sets no key, with the closest real name when one
+// is close. These are warnings, not errors: the prefix may be used by scripts
+// around tidewatch for their own variables.
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[EnvName(k)] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, envPrefix+"_") || known[name] || val == "" {
+			continue
+		}
+		msg := "environment " + name + " sets no configuration key"
+		best, bestDist := "", maxTypoDistance(name)+1
+		for k := range known {
+			if d := editDistance(name, k); d < bestDist || d == bestDist && k < best {
+				best, bestDist = k, d
+			}
+		}
+		if best != "" {
+			msg += "; did you mean " + best + "?"
+		}
+		out = append(out, msg)
+	}
+	sort.Strings(out)
+	return out
+}
