@@ -95,7 +95,7 @@ var mediaTypes = []string{"", "photo", "video", "document", "webpage"}
 
 // makePost builds row i; ids are unique per i.
 func makePost(i int) postRow {
-	text := fmt.Sprintf("post %d: news from channel %d, see https://example.org/a/%d #tag%d", i, i%5000, i, i%97)
+	text := fmt.Sprintf("post %d from channel %d: see https://example.org/a/%d", i, i%5000, i)
 	return postRow{
 		Platform:  "telegram",
 		ChannelID: uint64(1_000_000 + i%5000),
