@@ -322,11 +322,11 @@ func dbMigrateRun(ctx context.Context, opts dbMigrateOptions) error {
 	return nil
 }
 
+// migrateOptions has no logger: db migrate prints each applied migration itself.
 func migrateOptions(env *cmdEnv) migrate.Options {
 	return migrate.Options{
 		Database: env.Config.ClickHouse.Database,
 		Cluster:  env.Config.ClickHouse.Cluster,
-		Logger:   env.Log,
 	}
 }
 

@@ -26,7 +26,7 @@ func AddFlag(fs *pflag.FlagSet, keys ...string) {
 		}
 		v := &keyFlag{node: n}
 		f := fs.VarPF(v, n.flagName(), "", n.doc+" (config key "+key+")")
-		f.DefValue = n.def
+		f.DefValue = strings.Replace(n.def, "{data_dir}", "<data_dir>", 1)
 		if n.typ.Kind() == reflect.Bool {
 			f.NoOptDefVal = "true"
 		}
