@@ -75,7 +75,9 @@ func Shorten(s string, n int) string {
 // (up to the limit kept) and how many there were in all.
 type ValidationError struct {
 	Errors []*FieldError
-	Total  int
+	// Total counts the errors, Records the bad records.
+	Total   int
+	Records int
 }
 
 func (e *ValidationError) Error() string {
@@ -86,7 +88,7 @@ func (e *ValidationError) Error() string {
 	if more := e.Total - len(e.Errors); more > 0 {
 		lines = append(lines, fmt.Sprintf("... and %d more errors", more))
 	}
-	lines = append(lines, fmt.Sprintf("%d bad records: nothing was imported (use --rejects FILE to import the good records)", e.Total))
+	lines = append(lines, fmt.Sprintf("%d errors in %d records: nothing was imported (use --rejects FILE to import the good records and list the bad ones)", e.Total, e.Records))
 	return strings.Join(lines, "\n")
 }
 

@@ -185,6 +185,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		err := readFile(ctx, name, opts.Format, env, prog, "validate", h, func(rec *Record) error {
 			if len(rec.Errors) > 0 {
 				fs.Rejected++
+				verr.Records++
 				verr.Total += len(rec.Errors)
 				for _, fe := range rec.Errors {
 					if len(verr.Errors) < opts.MaxErrors {

@@ -260,3 +260,16 @@ func Token(s string) string {
 	}
 	return b.String()
 }
+
+// twitterEpoch is the start of X/Twitter's snowflake ids, in Unix milliseconds.
+const twitterEpoch = 1288834974657
+
+// SnowflakeTime is the creation time written into an X/Twitter id (tweets and accounts created
+// after November 2010), to the second. ok is false for older, sequential ids.
+func SnowflakeTime(id uint64) (time.Time, bool) {
+	ms := int64(id>>22) + twitterEpoch
+	if id < 1<<32 || ms > time.Now().Add(24*time.Hour).UnixMilli() {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms).UTC().Truncate(time.Second), true
+}
