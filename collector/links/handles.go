@@ -479,6 +479,17 @@ func buildLabels(m map[Platform][]string) []handleLabel {
 	return out
 }
 
+// labelFirstBytes holds the bytes a label can start with, in either case,
+// so that the label scan skips most of a text at one comparison a byte.
+var labelFirstBytes = func() (set [256]bool) {
+	for _, lb := range handleLabels {
+		for _, v := range []string{lb.text, strings.ToUpper(lb.text), strings.ToLower(lb.text)} {
+			set[v[0]] = true
+		}
+	}
+	return set
+}()
+
 // labelSeparators may stand between a label and its handle.
 const labelSeparators = ":：-–—=→➡»➜"
 
@@ -557,6 +568,10 @@ func ExtractHandles(text string) []Handle {
 func scanLabelled(text string, inLink []span) []Handle {
 	var out []Handle
 	for i := 0; i < len(text); {
+		if !labelFirstBytes[text[i]] {
+			i++
+			continue
+		}
 		prev := runeBefore(text, i)
 		matched := false
 		for _, lb := range handleLabels {
