@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/gotd/td/bin"
+
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
 )
 
 // pageCache keeps encoded history pages, least recently used out first, so
@@ -52,28 +54,30 @@ func (c *pageCache) get(k historyKey) (rawObject, string, bool) {
 // bytes written as a new slice of exactly their size. Reuse matters: a page
 // of 100 messages is about 30 KB, and growing a buffer from empty or
 // allocating every message's structs costs more than the encoding itself.
-func (c *pageCache) encodeWith(f func(*bin.Buffer, *msgScratch) error) (rawObject, error) {
-	w, _ := c.bufs.Get().(*encoder)
-	if w == nil {
-		w = &encoder{buf: bin.Buffer{Buf: make([]byte, 0, 64<<10)}, sc: newMsgScratch()}
+func (c *pageCache) encodeWith(f func(*encoder) error) (rawObject, error) {
+	e, _ := c.bufs.Get().(*encoder)
+	if e == nil {
+		e = &encoder{buf: bin.Buffer{Buf: make([]byte, 0, 64<<10)}, sc: newMsgScratch()}
 	}
-	defer c.bufs.Put(w)
-	w.buf.Reset()
-	if err := f(&w.buf, w.sc); err != nil {
+	defer c.bufs.Put(e)
+	e.buf.Reset()
+	if err := f(e); err != nil {
 		return nil, err
 	}
-	return rawObject(append([]byte(nil), w.buf.Buf...)), nil
+	return rawObject(append([]byte(nil), e.buf.Buf...)), nil
 }
 
 // encode encodes obj into a new slice of exactly its size.
 func (c *pageCache) encode(obj bin.Encoder) (rawObject, error) {
-	return c.encodeWith(func(b *bin.Buffer, _ *msgScratch) error { return obj.Encode(b) })
+	return c.encodeWith(func(e *encoder) error { return obj.Encode(&e.buf) })
 }
 
-// encoder is a reusable encoding buffer with its message scratch.
+// encoder is a reusable encoding buffer with its message scratch and a
+// buffer for the world's messages.
 type encoder struct {
-	buf bin.Buffer
-	sc  *msgScratch
+	buf  bin.Buffer
+	sc   *msgScratch
+	msgs []world.Message
 }
 
 // put keeps an encoded page.

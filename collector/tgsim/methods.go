@@ -375,22 +375,31 @@ func (s *Server) getHistory(req *tg.MessagesGetHistoryRequest) methodFunc {
 		if req.OffsetDate != 0 {
 			q.OffsetDate = time.Unix(int64(req.OffsetDate), 0).UTC()
 		}
-		msgs, count, err := s.world.History(id, c.world, q)
-		if err != nil {
-			return nil, "", worldError(err)
-		}
-		pts := 0
-		for i := range msgs {
-			pts = max(pts, msgs[i].ID)
-		}
-		raw, err := s.cache.encodeWith(func(b *bin.Buffer, sc *msgScratch) error {
-			return encodeChannelMessages(b, sc, &tg.PeerChannel{ChannelID: id}, v.LinkedChatID,
+		var (
+			n, count int
+			werr     error
+		)
+		raw, err := s.cache.encodeWith(func(e *encoder) error {
+			var msgs []world.Message
+			msgs, count, werr = s.world.AppendHistory(e.msgs[:0], id, c.world, q)
+			if werr != nil {
+				return werr
+			}
+			e.msgs, n = msgs, len(msgs)
+			pts := 0
+			for i := range msgs {
+				pts = max(pts, msgs[i].ID)
+			}
+			return encodeChannelMessages(&e.buf, e.sc, &tg.PeerChannel{ChannelID: id}, v.LinkedChatID,
 				msgs, count, pts, s.chatsFor(v, msgs, c.world), s.dc)
 		})
+		if werr != nil {
+			return nil, "", worldError(werr)
+		}
 		if err != nil {
 			return nil, "", err
 		}
-		summary := fmt.Sprintf("%d messages count=%d", len(msgs), count)
+		summary := fmt.Sprintf("%d messages count=%d", n, count)
 		s.cache.put(key, raw, summary)
 		return raw, summary, nil
 	}
