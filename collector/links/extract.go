@@ -125,8 +125,11 @@ type Hashtag struct {
 // Extracted holds everything ExtractAll finds in a post, each list in text
 // order and deduplicated.
 type Extracted struct {
-	Links    []Link
+	// Links are the post's URLs, as Extract returns them.
+	Links []Link
+	// Mentions are the post's @names, as ExtractMentions returns them.
 	Mentions []Mention
+	// Hashtags are the post's #tags, as ExtractHashtags returns them.
 	Hashtags []Hashtag
 }
 
