@@ -129,7 +129,7 @@ func (e *Env) Extract(p *schema.Post, c Content, rows *Rows) {
 				if tl.IsInvite {
 					row.LinkKind = "invite"
 					// An invite grants access to a possibly private chat: keep only its hash.
-					row.URL = "https://t.me/+" + e.Hasher.Person("telegram-invite", tl.InviteHash)
+					row.URL = e.Hasher.Invite(tl.InviteHash)
 				}
 			}
 		}

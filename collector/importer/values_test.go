@@ -1,6 +1,9 @@
 package importer
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -93,10 +96,16 @@ func TestHasher(t *testing.T) {
 	h, err := NewHasher([]byte("0123456789abcdef"))
 	require.NoError(t, err)
 	a := h.Person("telegram", "123")
-	require.Len(t, a, 32)
+	require.Len(t, a, 64)
 	require.Equal(t, a, h.Person("telegram", "123"))
 	require.NotEqual(t, a, h.Person("twitter", "123"))
 	require.Equal(t, h.Handle("twitter", "@Foo"), h.Handle("twitter", "foo"))
+	// The form the Telegram collector writes: HMAC-SHA256(key, "person" NUL "id:<user id>").
+	m := hmac.New(sha256.New, []byte("0123456789abcdef"))
+	m.Write([]byte("person\x00id:123"))
+	require.Equal(t, hex.EncodeToString(m.Sum(nil)), a)
+	require.Equal(t, "tg-invite:", h.Invite("AbCd")[:10])
+	require.Len(t, h.Invite("AbCd"), 42)
 	h2, _ := NewHasher([]byte("another key, 16+ bytes"))
 	require.NotEqual(t, a, h2.Person("telegram", "123"))
 }

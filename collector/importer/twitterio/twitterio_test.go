@@ -54,7 +54,7 @@ func TestPersonsAndAccountsUnderStudy(t *testing.T) {
 	require.Equal(t, "retweet", other.PostType)
 	require.Zero(t, other.FwdChannelID)
 	require.Zero(t, other.FwdPostID)
-	require.Len(t, other.FwdPersonHash, 32)
+	require.Len(t, other.FwdPersonHash, 64)
 	require.Len(t, other.Mentions, 1)
 	require.NotEqual(t, "55443322", other.Mentions[0])
 

@@ -119,7 +119,7 @@ func TestRetweetOfAccountUnderStudy(t *testing.T) {
 	require.Equal(t, "retweet", other.PostType)
 	require.Zero(t, other.FwdChannelID)
 	require.Zero(t, other.FwdPostID, "another person's tweet id would name them")
-	require.Len(t, other.FwdPersonHash, 32)
+	require.Len(t, other.FwdPersonHash, 64)
 }
 
 func TestImportTwiceIntoClickHouse(t *testing.T) {
