@@ -93,6 +93,16 @@ func (w *World) Channel(id, accessHash int64, at time.Time) (ChannelView, error)
 	return v, nil
 }
 
+// AccessHash returns a channel's access hash, for callers that meet a
+// channel by id only (forward headers, recommendations, links).
+func (w *World) AccessHash(id int64) (hash int64, ok bool) {
+	ch, ok := w.byID[id]
+	if !ok {
+		return 0, false
+	}
+	return ch.hash, true
+}
+
 // MaxRecommendations is how many similar channels Recommendations returns.
 const MaxRecommendations = 10
 

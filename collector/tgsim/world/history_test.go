@@ -1,6 +1,7 @@
 package world
 
 import (
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -497,5 +498,59 @@ func TestTimelineMatchesHistory(t *testing.T) {
 		h := w.buildHistory(ch)
 		require.Equal(t, h.tl.firstID, tl.firstID, "channel %d", ch.id)
 		require.EqualValues(t, len(h.msgs)+1, tl.firstID[len(tl.firstID)-1])
+	}
+}
+
+// TestConcurrentReaders pages many channels from many goroutines through a
+// cache too small to hold them, and gets what a sequential reader gets.
+func TestConcurrentReaders(t *testing.T) {
+	spec, err := LoadSpec("testdata/small.yaml")
+	require.NoError(t, err)
+	w, err := GenerateWith(spec, 7, Options{CacheMessages: 2000, CacheTimelines: 3})
+	require.NoError(t, err)
+	ref := small(t)
+	at := w.End().Add(-time.Hour)
+	want := map[int64][]int{}
+	for _, ch := range ref.chans {
+		if ch.statusAt(at.Unix()) == StatusActive {
+			want[ch.id] = pageAll(t, ref, ch.id, at)
+		}
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			var err error
+			defer func() { errs <- err }()
+			for i := 0; i < 3; i++ {
+				for j := range w.chans {
+					ch := w.chans[(j+g*7)%len(w.chans)]
+					exp, ok := want[ch.id]
+					if !ok {
+						continue
+					}
+					var got []int
+					offset := 0
+					for {
+						msgs, _, e := w.History(ch.id, at, HistoryQuery{OffsetID: offset, Limit: 100})
+						if e != nil {
+							err = e
+							return
+						}
+						if len(msgs) == 0 {
+							break
+						}
+						got = append(got, ids(msgs)...)
+						offset = msgs[len(msgs)-1].ID
+					}
+					if len(got) != len(exp) {
+						err = fmt.Errorf("channel %d: %d ids, want %d", ch.id, len(got), len(exp))
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		require.NoError(t, <-errs)
 	}
 }

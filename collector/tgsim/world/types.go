@@ -1,13 +1,3 @@
-// Package world is a deterministic model of a synthetic Telegram: public
-// channels in communities that post, forward from each other, grow, change
-// names, go private, get banned and reappear. Given a Spec and a seed it
-// answers what a client would see at any world time (channels, histories
-// with Telegram's paging semantics, counters that grow with a post's age)
-// and exports the ground truth a perfect collector would have recorded.
-//
-// The world knows nothing of MTProto: package tgsim serves it over the wire.
-// Everything is a pure function of (spec, seed): channel metadata is built
-// up front, messages lazily per channel into a bounded cache.
 package world
 
 import (

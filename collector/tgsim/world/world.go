@@ -645,7 +645,8 @@ func (w *World) planAccounts() {
 			if pin < ch.stop-300 {
 				ch.pinAt = pin
 				for i := range ch.accounts {
-					ch.accounts[i].inPinned = r.chance(0.8)
+					// Without text the pinned post names nothing.
+					ch.accounts[i].inPinned = r.chance(0.8) && w.spec.Text
 				}
 			}
 		}

@@ -161,6 +161,9 @@ func TestStatuses(t *testing.T) {
 	counts := map[Status]int{}
 	for _, ch := range w.chans {
 		counts[ch.terminal]++
+		hash, ok := w.AccessHash(ch.id)
+		require.True(t, ok)
+		require.Equal(t, ch.hash, hash)
 		_, err := w.Channel(ch.id, ch.hash+1, w.End())
 		require.ErrorIs(t, err, ErrChannelInvalid, "wrong access hash")
 		_, err = w.Channel(ch.id, ch.hash, unixTime(ch.created-1))
@@ -192,6 +195,8 @@ func TestStatuses(t *testing.T) {
 		_, err = w.Recommendations(ch.id, unixTime(at))
 		require.ErrorIs(t, err, ErrChannelPrivate)
 	}
+	_, ok := w.AccessHash(12345)
+	require.False(t, ok)
 	require.Positive(t, counts[StatusBanned])
 	require.Positive(t, counts[StatusActive])
 	require.Equal(t, "banned", StatusBanned.String())
