@@ -412,3 +412,63 @@ func TestCrossPlatformAccounts(t *testing.T) {
 	require.Positive(t, evidence["pinned"])
 	require.Positive(t, suspended)
 }
+
+func TestBanWave(t *testing.T) {
+	w, tr := migration(t)
+	var wave *worldEvent
+	for i := range w.events {
+		if w.events[i].platform == platformTelegram {
+			wave = &w.events[i]
+		}
+	}
+	require.NotNil(t, wave)
+	alive, banned := 0, 0
+	for _, ch := range w.chans {
+		if ch.community != wave.community || ch.created >= wave.at || ch.statusAt(wave.at-1) != StatusActive {
+			continue
+		}
+		alive++
+		if ch.terminal == StatusBanned && ch.terminalAt >= wave.at && ch.terminalAt < wave.at+6*3600 {
+			banned++
+		}
+	}
+	require.GreaterOrEqual(t, alive, 8)
+	t.Logf("ban wave: %d of %d channels banned", banned, alive)
+	require.InDelta(t, 0.5, float64(banned)/float64(alive), 0.2, "the wave bans its share of the community")
+	// Reincarnations follow the wave.
+	reborn := 0
+	for _, e := range tr.Events {
+		if e.Kind == TruthReincarnated && e.At.Unix() > wave.at && e.At.Unix() < wave.at+30*day {
+			reborn++
+		}
+	}
+	require.Positive(t, reborn)
+}
+
+func TestTextOff(t *testing.T) {
+	spec, err := LoadSpec("testdata/counters-only.yaml")
+	require.NoError(t, err)
+	spec.Channels = 60
+	w, err := Generate(spec, 5)
+	require.NoError(t, err)
+	tr, err := w.Truth(TruthOptions{CounterAges: []time.Duration{24 * time.Hour}})
+	require.NoError(t, err)
+	require.Empty(t, tr.Links)
+	require.Empty(t, tr.Mentions)
+	require.NotEmpty(t, tr.Posts)
+	require.NotEmpty(t, tr.Forwards)
+	for _, a := range tr.Accounts {
+		require.Equal(t, []string{"about"}, a.Evidence, "no pinned text names accounts")
+	}
+	for _, ch := range w.chans[:10] {
+		at := unixTime(ch.stop - 1)
+		msgs, _, err := w.History(ch.id, at, HistoryQuery{Limit: 100})
+		require.NoError(t, err)
+		for _, m := range msgs {
+			if !m.Service {
+				require.Empty(t, m.Text)
+				require.Empty(t, m.Entities)
+			}
+		}
+	}
+}
