@@ -554,3 +554,9 @@ func TestConcurrentReaders(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+func TestUTF16Len(t *testing.T) {
+	for s, n := range map[string]int{"": 0, "abc": 3, "café": 4, "новости": 7, "🔥": 2, "a🔥b": 4, "⚡️": 2} {
+		require.Equal(t, n, utf16Len(s), s)
+	}
+}

@@ -192,6 +192,16 @@ func capitalize(s string) string {
 
 // utf16Len is the length of s in UTF-16 code units, the unit of Telegram's entity offsets.
 func utf16Len(s string) int {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return len(s)
+	}
 	n := 0
 	for _, r := range s {
 		if r >= 0x10000 {

@@ -60,16 +60,17 @@ func TestGenerateLarge(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	w, err := Generate(DefaultSpec(100000), 3)
 	require.NoError(t, err)
-	took := time.Since(start)
+	took, cpuTook := time.Since(start), cpuTime()-cpu
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("100k channels: %d with reincarnations, generated in %s, heap %d MB", len(w.chans), took, heap>>20)
+	t.Logf("100k channels: %d with reincarnations, generated in %s (%s CPU), heap %d MB", len(w.chans), took, cpuTook, heap>>20)
 	require.GreaterOrEqual(t, len(w.chans), 100000)
-	require.Less(t, took, 30*time.Second)
+	// CPU time, not wall time: the machine may be shared.
+	require.Less(t, cpuTook, 20*time.Second)
 	require.Less(t, heap, int64(1<<30))
 	// A channel deep in the list is served.
 	ch := w.chans[77777]
