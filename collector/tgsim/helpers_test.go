@@ -100,20 +100,39 @@ func clientConfig(t testing.TB, s *Server, phone string) testclient.Config {
 	}
 }
 
-// withClient runs f with a logged-in gotd client of s in this process.
+// withClient runs f on the test's goroutine with a gotd client of s in this
+// process, logged in when cfg has a phone. The client stops when f returns.
 func withClient(t testing.TB, s *Server, cfg testclient.Config, f func(ctx context.Context, api *tg.Client, c *telegram.Client)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := testclient.New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, c.Run(ctx, func(ctx context.Context) error {
-		if cfg.Phone != "" {
-			if err := testclient.Login(ctx, c, cfg); err != nil {
-				return err
+	ready, done, stopped := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		stopped <- c.Run(ctx, func(ctx context.Context) error {
+			if cfg.Phone != "" {
+				if err := testclient.Login(ctx, c, cfg); err != nil {
+					return err
+				}
 			}
-		}
-		f(ctx, c.API(), c)
-		return nil
-	}))
+			close(ready)
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-stopped:
+		require.NoError(t, err)
+		t.Fatal("client stopped before it was ready")
+	}
+	defer func() {
+		close(done)
+		require.NoError(t, <-stopped)
+	}()
+	f(ctx, c.API(), c)
 }
