@@ -142,16 +142,27 @@ func bareHost(h string) (string, bool) {
 }
 
 // scanURLs returns the spans of URLs written in plain text outside skip.
+// Every URL has a "." in its host or the ":" of its scheme, so the scan
+// jumps from one of those bytes to the next and looks at the run of host
+// characters around it; most of a post is never decoded.
 func scanURLs(text string, skip []span) []span {
 	var out []span
-	i := 0
-	for i < len(text) {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if !isHostRune(r) {
-			i += size
-			continue
+	pos := 0
+	for pos < len(text) {
+		j := strings.IndexAny(text[pos:], ".:")
+		if j < 0 {
+			break
 		}
-		runEnd := i
+		k := pos + j
+		runStart := k
+		for runStart > pos {
+			r, size := utf8.DecodeLastRuneInString(text[pos:runStart])
+			if !isHostRune(r) {
+				break
+			}
+			runStart -= size
+		}
+		runEnd := k
 		for runEnd < len(text) {
 			r, size := utf8.DecodeRuneInString(text[runEnd:])
 			if !isHostRune(r) {
@@ -159,22 +170,28 @@ func scanURLs(text string, skip []span) []span {
 			}
 			runEnd += size
 		}
-		if n := schemeAt(text, i); n > 0 && i+n-3 == runEnd {
-			// "http" + "://": the run is exactly the scheme.
-			hostStart := i + n
-			end := trimTrailing(text, i, urlEnd(text, hostStart), hostStart)
-			if end > hostStart && !overlaps(skip, i, end) {
-				out = append(out, span{i, end})
+		if text[k] == ':' {
+			if n := schemeAt(text, runStart); n > 0 && runStart+n-3 == k {
+				// "http" + "://": the run is exactly the scheme.
+				hostStart := runStart + n
+				end := trimTrailing(text, runStart, urlEnd(text, hostStart), hostStart)
+				if end > hostStart && !overlaps(skip, runStart, end) {
+					out = append(out, span{runStart, end})
+				}
+				pos = max(end, hostStart)
+				continue
 			}
-			i = max(end, hostStart)
+			pos = k + 1
 			continue
 		}
-		if sp, ok := bareURL(text, i, runEnd); ok && !overlaps(skip, sp.start, sp.end) {
-			out = append(out, sp)
-			i = sp.end
+		if sp, ok := bareURL(text, runStart, runEnd); ok {
+			if !overlaps(skip, sp.start, sp.end) {
+				out = append(out, sp)
+			}
+			pos = sp.end
 			continue
 		}
-		i = runEnd
+		pos = max(runEnd, k+1)
 	}
 	return out
 }
@@ -264,14 +281,13 @@ func scanEmails(text string, skip []span) []span {
 // address.
 func scanMentions(text string, skip []span) []Mention {
 	var out []Mention
+	hasWide := strings.Contains(text, "＠")
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if r != '@' && r != '＠' {
-			i += size
-			continue
+		start, size := nextMarker(text, i, '@', "＠", hasWide)
+		if start < 0 {
+			break
 		}
-		start := i
-		i += size
+		i = start + size
 		if p := runeBefore(text, start); p >= 0 && (p == '@' || p == '＠' || p == '_' || unicode.IsLetter(p) || unicode.IsDigit(p) || p == '.' || p == '/') {
 			continue
 		}
@@ -304,6 +320,25 @@ func scanMentions(text string, skip []span) []Mention {
 	return out
 }
 
+// nextMarker finds the next ASCII marker or its full-width form at or after
+// i, returning its offset (-1 if none) and length. The full-width form is
+// searched for only when the text has one (hasWide), as it is rare.
+func nextMarker(text string, i int, ascii byte, wide string, hasWide bool) (int, int) {
+	a := strings.IndexByte(text[i:], ascii)
+	w := -1
+	if hasWide {
+		w = strings.Index(text[i:], wide)
+	}
+	switch {
+	case a < 0 && w < 0:
+		return -1, 0
+	case w < 0 || a >= 0 && a < w:
+		return i + a, 1
+	default:
+		return i + w, len(wide)
+	}
+}
+
 // isTagRune reports whether r can be part of a hashtag.
 func isTagRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
@@ -314,14 +349,13 @@ func isTagRune(r rune) bool {
 // underscores with at least one that is not a digit (so "#1" is a number).
 func scanHashtags(text string, skip []span) []Hashtag {
 	var out []Hashtag
+	hasWide := strings.Contains(text, "＃")
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if r != '#' && r != '＃' {
-			i += size
-			continue
+		start, size := nextMarker(text, i, '#', "＃", hasWide)
+		if start < 0 {
+			break
 		}
-		start := i
-		i += size
+		i = start + size
 		if p := runeBefore(text, start); p >= 0 && (isTagRune(p) || p == '&' || p == '#' || p == '＃') {
 			continue
 		}
