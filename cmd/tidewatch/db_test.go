@@ -36,16 +36,39 @@ func freePorts(t *testing.T, n int) []int {
 
 // localDB points the managed server of an isolated test at free ports and a
 // temporary data_dir, through the environment as a user would.
-func localDB(t *testing.T) (dataDir string, tcpPort int) {
+func localDB(t *testing.T) (dataDir string) {
 	t.Helper()
 	dir := isolate(t)
-	ports := freePorts(t, 3)
 	t.Setenv("TIDEWATCH_DATA_DIR", filepath.Join(dir, "data"))
+	usePorts(t)
+	t.Cleanup(func() { run(t, "db", "stop") })
+	return filepath.Join(dir, "data")
+}
+
+// usePorts points the managed server at three free ports and returns the
+// native one.
+func usePorts(t *testing.T) int {
+	t.Helper()
+	ports := freePorts(t, 3)
 	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_TCP_PORT", strconv.Itoa(ports[0]))
 	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_HTTP_PORT", strconv.Itoa(ports[1]))
 	t.Setenv("TIDEWATCH_CLICKHOUSE_LOCAL_INTERSERVER_PORT", strconv.Itoa(ports[2]))
-	t.Cleanup(func() { run(t, "db", "stop") })
-	return filepath.Join(dir, "data"), ports[0]
+	return ports[0]
+}
+
+// startDB runs `db start`. A port found free can be taken by another process
+// before the server binds it (other tests start servers too), so a start that
+// fails for that reason is tried again on new ports.
+func startDB(t *testing.T) (port, code int, stdout, stderr string) {
+	t.Helper()
+	for range 5 {
+		port = usePorts(t)
+		code, stdout, stderr = run(t, "db", "start")
+		if !strings.Contains(stderr, "port already in use") {
+			break
+		}
+	}
+	return port, code, stdout, stderr
 }
 
 // serverPID reads the managed server's pid file.
@@ -84,9 +107,9 @@ func TestDBStartStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	dataDir, port := localDB(t)
+	dataDir := localDB(t)
 
-	code, stdout, stderr := run(t, "db", "start")
+	port, code, stdout, stderr := startDB(t)
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `^clickhouse-server started: pid \d+, native 127.0.0.1:`+strconv.Itoa(port)+`, http 127.0.0.1:\d+, data `, stdout)
 	pid := serverPID(t, dataDir)
@@ -133,7 +156,7 @@ func TestDBLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	dataDir, port := localDB(t)
+	dataDir := localDB(t)
 	migrations, err := schema.Migrations()
 	require.NoError(t, err)
 
@@ -143,7 +166,7 @@ func TestDBLifecycle(t *testing.T) {
 	require.Contains(t, stdout, "answers:    no\n")
 	require.Equal(t, "tidewatch: clickhouse does not answer; 'tidewatch db start' starts it\n", stderr)
 
-	code, _, stderr = run(t, "db", "start")
+	port, code, _, stderr := startDB(t)
 	require.Equal(t, 0, code, stderr)
 	pid := serverPID(t, dataDir)
 
