@@ -27,8 +27,8 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required (https://go.dev/dl/)"; exit 1; }
 
 build:
-	$(GO) build -o $(BIN)/tidewatch ./cmd/tidewatch
-	$(GO) build -o $(BIN)/tgsim ./cmd/tgsim
+	$(GO) build -buildvcs=auto -o $(BIN)/tidewatch ./cmd/tidewatch
+	$(GO) build -buildvcs=auto -o $(BIN)/tgsim ./cmd/tgsim
 
 # demo runs the main job end to end on the simulated world.
 demo: deps build
