@@ -78,6 +78,15 @@ func (c *worldClock) Set(t time.Time, speed float64) {
 	c.anchorReal, c.anchorWld = r, t
 }
 
+// reanchor makes the world time now the clock's start again, so that the
+// world starts at Clock.Start when serving starts, not when it was set up.
+func (c *worldClock) reanchor() {
+	r := c.real()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.anchorReal = r
+}
+
 // Speed returns the current world seconds per real second.
 func (c *worldClock) Speed() float64 {
 	c.mu.Lock()

@@ -190,6 +190,7 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	}
 	s.mu.Unlock()
 	s.life = ctx
+	s.clock.reanchor()
 	return s.listen(ctx, addr)
 }
 

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
+)
+
+type truthOptions struct {
+	world     worldFlags
+	snapshots string
+	every     string
+	ages      string
+	until     string
+	noPosts   bool
+}
+
+func newTruthCmd(stdout io.Writer) *cobra.Command {
+	var o truthOptions
+	cmd := &cobra.Command{
+		Use:   "truth",
+		Short: "Print the world's ground truth for a collection schedule as JSON",
+		Long: `truth prints what a perfect collector would have recorded from the world of
+--spec/--channels and --seed (the same flags as serve): channels and their
+identities over time, snapshots at the given times, posts with counters at
+the given ages, links with their platforms, mentions, events (renames, bans,
+reincarnations), the forward network, and the planted growth rates and
+changepoints. Times are RFC3339 or durations after the world's start
+("30d", "36h"). The output is deterministic.`,
+		Example: `  # Snapshots every day for 30 days, counters at 1h, 6h, 24h, 72h and 7d
+  tgsim truth --channels 300 --seed 7 --until 30d --every 1d > truth.json
+
+  # Metadata only for a large world, snapshots at two moments
+  tgsim truth --channels 100000 --no-posts --snapshots 10d,2026-04-01T00:00:00Z`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return truth(o, stdout) },
+	}
+	f := cmd.Flags()
+	o.world.add(f)
+	f.StringVar(&o.snapshots, "snapshots", "", "comma-separated snapshot `times`")
+	f.StringVar(&o.every, "every", "", "also take a snapshot every `duration` from the world's start to --until")
+	f.StringVar(&o.ages, "ages", "1h,6h,24h,72h,7d", "comma-separated post `ages` at which counters are read")
+	f.StringVar(&o.until, "until", "", "when collection stops (default: the world's end)")
+	f.BoolVar(&o.noPosts, "no-posts", false, "leave out posts, links, mentions and the forward network")
+	return cmd
+}
+
+func truth(o truthOptions, stdout io.Writer) error {
+	w, err := o.world.generate()
+	if err != nil {
+		return err
+	}
+	opts := world.TruthOptions{NoPosts: o.noPosts, Until: w.End()}
+	if o.until != "" {
+		if opts.Until, err = worldTime(w, o.until); err != nil {
+			return &usageError{fmt.Errorf("--until %w", err)}
+		}
+	}
+	for _, s := range splitList(o.snapshots) {
+		t, err := worldTime(w, s)
+		if err != nil {
+			return &usageError{fmt.Errorf("--snapshots %w", err)}
+		}
+		opts.SnapshotTimes = append(opts.SnapshotTimes, t)
+	}
+	if o.every != "" {
+		step, err := parseDuration(o.every)
+		if err != nil || step < time.Minute {
+			return &usageError{fmt.Errorf("--every %q: want a duration of at least 1m", o.every)}
+		}
+		for t := w.Start(); !t.After(opts.Until); t = t.Add(step) {
+			opts.SnapshotTimes = append(opts.SnapshotTimes, t)
+		}
+	}
+	for _, s := range splitList(o.ages) {
+		d, err := parseDuration(s)
+		if err != nil || d <= 0 {
+			return &usageError{fmt.Errorf("--ages %q: want positive durations such as 1h,24h,7d", s)}
+		}
+		opts.CounterAges = append(opts.CounterAges, d)
+	}
+	tr, err := w.Truth(opts)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", " ")
+	return enc.Encode(tr)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
