@@ -255,14 +255,23 @@ func message(m tg.MessageClass) (Message, bool) {
 		}
 		return out, true
 	case *tg.MessageService:
-		return Message{
+		out := Message{
 			ID:        m.ID,
 			Date:      unixTime(m.Date),
 			Service:   true,
 			Action:    snakeName(m.Action.TypeName(), "messageAction"),
 			ReplyTo:   replyTo(m.ReplyTo),
 			Reactions: reactions(m.Reactions),
-		}, true
+		}
+		// A title given by the action is the service message's text: a rename is
+		// then visible in the history as well as in snapshots.
+		switch a := m.Action.(type) {
+		case *tg.MessageActionChannelCreate:
+			out.Text = a.Title
+		case *tg.MessageActionChatEditTitle:
+			out.Text = a.Title
+		}
+		return out, true
 	}
 	return Message{}, false
 }

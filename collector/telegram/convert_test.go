@@ -158,13 +158,19 @@ func TestMessage(t *testing.T) {
 		{
 			name: "service",
 			in:   &tg.MessageService{ID: 1, Date: date, Action: &tg.MessageActionChannelCreate{Title: "x"}},
-			want: Message{ID: 1, Date: at(date), Service: true, Action: "channel_create"},
+			want: Message{ID: 1, Date: at(date), Service: true, Action: "channel_create", Text: "x"},
 			ok:   true,
 		},
 		{
 			name: "pin service",
 			in:   &tg.MessageService{ID: 30, Date: date, Action: &tg.MessageActionPinMessage{}, ReplyTo: &tg.MessageReplyHeader{ReplyToMsgID: 29}},
 			want: Message{ID: 30, Date: at(date), Service: true, Action: "pin_message", ReplyTo: 29},
+			ok:   true,
+		},
+		{
+			name: "rename",
+			in:   &tg.MessageService{ID: 31, Date: date, Action: &tg.MessageActionChatEditTitle{Title: "New"}},
+			want: Message{ID: 31, Date: at(date), Service: true, Action: "chat_edit_title", Text: "New"},
 			ok:   true,
 		},
 		{name: "deleted", in: &tg.MessageEmpty{ID: 4}},

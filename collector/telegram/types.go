@@ -85,10 +85,12 @@ type Message struct {
 	Date     time.Time
 	EditDate time.Time
 	// Service marks a service message (channel created, title changed, pinned...);
-	// Action names it in snake case (channel_create, chat_edit_title, pin_message).
+	// Action names it with Telegram's action name in snake case (channel_create,
+	// chat_edit_title, chat_edit_photo, pin_message).
 	Service bool
 	Action  string
-	Text    string
+	// Text is the post's text; for channel_create and chat_edit_title, the title.
+	Text string
 	// Entities are the text's entities in Telegram's order.
 	Entities []Entity
 	// GroupedID is shared by the messages of one album; 0 outside albums.
