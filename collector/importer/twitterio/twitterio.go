@@ -13,6 +13,7 @@ package twitterio
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -102,8 +103,10 @@ func csvFatal(env *importer.Env, cr *importer.CSVReader, err error) error {
 		return importer.Fatal(env.File, cr.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
 	case errors.Is(err, importer.ErrCSVUnclosed):
 		return importer.Fatal(env.File, cr.Line(), "record", "a closing quote before the end of the file", "")
+	case errors.Is(err, importer.ErrCSVQuote):
+		return importer.Fatal(env.File, cr.Line(), "header", "a separator after a closing quote", string(cr.Raw()))
 	}
-	return err
+	return fmt.Errorf("read %s: %w", env.File, err)
 }
 
 // Next parses one row.
