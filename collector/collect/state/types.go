@@ -65,8 +65,9 @@ type Channel struct {
 	LastSeen     time.Time `json:"seen_at,omitzero"`
 	// PinnedRead is the pinned post whose text was last read for account links.
 	PinnedRead int `json:"pinned_read,omitempty"`
-	// UsernameChecked is the username last re-resolved after the channel disappeared.
-	UsernameChecked string `json:"u_checked,omitempty"`
+	// Recheck is a username to resolve again: the old one after a rename, or the last one
+	// after the channel disappeared. USERNAME_NOT_OCCUPIED then means the name was freed.
+	Recheck string `json:"recheck,omitempty"`
 	// LastRecommend is when recommendations were last asked for.
 	LastRecommend time.Time `json:"rec_at,omitzero"`
 
@@ -90,9 +91,24 @@ type Channel struct {
 	CountersDone   int      `json:"ctr_done,omitempty"`
 	CountersMissed int      `json:"ctr_missed,omitempty"` // ages passed before the post was seen
 	CountersLate   int      `json:"ctr_late,omitempty"`   // ages read outside their tolerance
-	// PostsLast24h is the number of posts in the last day at the last history page, which
-	// with the audience decides whether the channel is hot.
-	PostsLast24h int `json:"p24,omitempty"`
+	CountersLost   int      `json:"ctr_lost,omitempty"`   // ages skipped because reads fell behind
+
+	// AboutSince is when the current about text was first seen; PinnedSince when the pinned
+	// post last read was first seen. They date the account links proposed from them.
+	AboutSince  time.Time `json:"about_since,omitzero"`
+	PinnedSince time.Time `json:"pinned_since,omitzero"`
+	// PinnedHandles are the handles and links found in the pinned post last read, kept so
+	// they can be re-verified at every snapshot without reading the post again.
+	PinnedHandles []Handle `json:"pinned_handles,omitempty"`
+}
+
+// Handle is a proposed cross-platform account named by a channel.
+type Handle struct {
+	Platform   string  `json:"p"`
+	Handle     string  `json:"h"`
+	URL        string  `json:"url,omitempty"`
+	Evidence   string  `json:"e,omitempty"`
+	Confidence float32 `json:"c"`
 }
 
 // Ref is a count of references to a channel from one channel of the frame by one rule.
@@ -129,7 +145,9 @@ func (r *Recent) UnmarshalJSON(b []byte) error {
 // Pending is a channel known only by its username (from a t.me link or an @mention),
 // counting references until it is worth resolving.
 type Pending struct {
-	Username     string    `json:"u"`
+	Username string `json:"u"`
+	// Seed marks a seed: it is resolved at once and joins the frame at depth 0.
+	Seed         bool      `json:"seed,omitempty"`
 	Refs         []Ref     `json:"refs,omitempty"`
 	DiscoveredAt time.Time `json:"disc_at,omitzero"`
 	// Failed says why resolving failed ("" while not tried); CheckedAt is when.
@@ -153,6 +171,8 @@ type Meta struct {
 	// FrameID is the current sampling frame; ParentFrameID the one before it.
 	FrameID       string `json:"frame_id"`
 	ParentFrameID string `json:"parent_frame_id,omitempty"`
+	// FrameCreated is when the current frame was first used.
+	FrameCreated time.Time `json:"frame_created,omitzero"`
 	// Runs counts the runs that used this state.
 	Runs int `json:"runs"`
 	// LastRunID is the run that wrote the state last.
@@ -167,6 +187,7 @@ func (c *Channel) Clone() *Channel {
 	d.Refs = append([]Ref(nil), c.Refs...)
 	d.Reasons = append([]string(nil), c.Reasons...)
 	d.Recent = append([]Recent(nil), c.Recent...)
+	d.PinnedHandles = append([]Handle(nil), c.PinnedHandles...)
 	return &d
 }
 

@@ -1,0 +1,369 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
+	"github.com/tidewatch/tidewatch/collector/collect/state"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+// Completeness is one row of collect_completeness: what the collector knows about how
+// complete a channel's stored history is, and why what is missing is missing. For a channel
+// the ids in (floor_id, max_id] are expected; each of them is stored, a gap (deleted before
+// it could be fetched), or not fetched yet. Deleted posts were stored and later found gone.
+type Completeness struct {
+	Platform       string    `ch:"platform"`
+	ChannelID      uint64    `ch:"channel_id"`
+	Username       string    `ch:"username"`
+	CheckedAt      time.Time `ch:"checked_at"`
+	Status         string    `ch:"status"`
+	Included       uint8     `ch:"included"`
+	HistoryDone    uint8     `ch:"history_done"`
+	MinID          uint64    `ch:"min_id"`
+	MaxID          uint64    `ch:"max_id"`
+	FloorID        uint64    `ch:"floor_id"`
+	TelegramCount  uint64    `ch:"telegram_count"`
+	IDsExpected    uint64    `ch:"ids_expected"`
+	Stored         uint64    `ch:"stored"`
+	Gaps           uint64    `ch:"gaps"`
+	Deleted        uint64    `ch:"deleted"`
+	NotFetched     uint64    `ch:"not_fetched"`
+	Unreadable     uint64    `ch:"unreadable"`
+	CountersDone   uint64    `ch:"counters_done"`
+	CountersMissed uint64    `ch:"counters_missed"`
+	CountersLate   uint64    `ch:"counters_late"`
+	CountersLost   uint64    `ch:"counters_lost"`
+	CountersDue    uint64    `ch:"counters_due"`
+	RunID          string    `ch:"run_id"`
+	Version        uint64    `ch:"version"`
+}
+
+// completeness renders ch's completeness row.
+func (c *Collector) completeness(ch *state.Channel, now time.Time) Completeness {
+	top := ch.LastID
+	var notFetched int
+	if ch.Top != 0 {
+		top = ch.Top
+		notFetched = max(ch.Cursor-1-max(ch.LastID, ch.Floor), 0)
+	}
+	row := Completeness{
+		Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username, CheckedAt: now,
+		Status: ch.Status, Included: b2u(ch.Included), HistoryDone: b2u(ch.HistoryDone),
+		MinID: uint64(ch.MinID), MaxID: uint64(top), FloorID: uint64(ch.Floor),
+		TelegramCount: uint64(max(ch.Count, 0)), IDsExpected: uint64(max(top-ch.Floor, 0)),
+		Stored: uint64(ch.Stored), Gaps: uint64(ch.Gaps), Deleted: uint64(ch.Deleted),
+		CountersDone: uint64(ch.CountersDone), CountersMissed: uint64(ch.CountersMissed),
+		CountersLate: uint64(ch.CountersLate), CountersLost: uint64(ch.CountersLost),
+		RunID: c.opts.RunID, Version: schema.Version(now),
+	}
+	if gone(ch.Status) {
+		row.Unreadable = uint64(notFetched)
+	} else {
+		row.NotFetched = uint64(notFetched)
+	}
+	n := len(c.opts.Schedule.CounterAges)
+	for _, r := range ch.Recent {
+		row.CountersDue += uint64(n - int(r.Next))
+	}
+	if row.Status == "" {
+		row.Status = "unknown"
+	}
+	return row
+}
+
+// discoveryRows renders the provenance of ch in the current frame.
+func (c *Collector) discoveryRows(ch *state.Channel, now time.Time) []schema.Discovery {
+	base := schema.Discovery{
+		FrameID: c.frameID, Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username,
+		DiscoveredAt: ch.DiscoveredAt, Included: b2u(ch.Included), Reason: ch.Reason, Version: schema.Version(now),
+	}
+	if base.DiscoveredAt.IsZero() {
+		base.DiscoveredAt = now
+	}
+	var out []schema.Discovery
+	if ch.Seed {
+		r := base
+		r.Rule = "seed"
+		out = append(out, r)
+	}
+	for _, ref := range ch.Refs {
+		r := base
+		r.ViaChannelID, r.Rule, r.Depth, r.References = uint64(ref.Via), ref.Rule, ref.Depth, ref.N
+		out = append(out, r)
+	}
+	return out
+}
+
+// pendingRows renders the provenance of a username not resolved (yet). Its channel id is
+// not known, so channel_id holds schema.AccountID of "@username", a hash with the top bit
+// set that no Telegram id reaches.
+func (c *Collector) pendingRows(p *state.Pending, now time.Time) []schema.Discovery {
+	reason := p.Failed
+	if reason == "" {
+		reason = c.opts.Rules.ByReferences(p.Refs).Reason
+		if reason == "" {
+			reason = "not resolved yet"
+		}
+	}
+	base := schema.Discovery{
+		FrameID: c.frameID, Platform: schema.PlatformTelegram, ChannelID: schema.AccountID("@" + p.Username),
+		Username: p.Username, DiscoveredAt: p.DiscoveredAt, Reason: reason, Version: schema.Version(now),
+	}
+	var out []schema.Discovery
+	if p.Seed {
+		r := base
+		r.Rule = "seed"
+		out = append(out, r)
+	}
+	for _, ref := range p.Refs {
+		r := base
+		r.ViaChannelID, r.Rule, r.Depth, r.References = uint64(ref.Via), ref.Rule, ref.Depth, ref.N
+		out = append(out, r)
+	}
+	return out
+}
+
+// ckptJob is one checkpoint's content, taken on the dispatcher and saved by a goroutine.
+type ckptJob struct {
+	batch    state.Batch
+	accounts []*state.Account
+	meta     state.Meta
+	compact  bool
+	all      []*state.Channel
+	allPend  []*state.Pending
+	// dirty lists what the checkpoint covers, to mark it dirty again if it fails.
+	dirtyCh   []int64
+	dirtyPend []string
+	dirtyAcc  []*account
+}
+
+type ckptResult struct {
+	job *ckptJob
+	err error
+}
+
+// capture takes what changed since the last checkpoint: copies of the records, and the
+// rows derived from them (discovery provenance, completeness), which it writes now so the
+// flush that follows covers them.
+func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
+	now := c.opts.Clock.Now()
+	j := &ckptJob{}
+	var disc []schema.Discovery
+	var comp []Completeness
+	for id := range c.dirtyCh {
+		ch := c.channels[id]
+		if ch == nil {
+			continue
+		}
+		if ch.RefsDirty {
+			disc = append(disc, c.discoveryRows(ch, now)...)
+			ch.RefsDirty = false
+		}
+		if ch.Included || ch.Stored > 0 {
+			comp = append(comp, c.completeness(ch, now))
+		}
+		j.batch.Channels = append(j.batch.Channels, ch.Clone())
+		j.dirtyCh = append(j.dirtyCh, id)
+	}
+	for u := range c.dirtyPend {
+		if p := c.pending[u]; p != nil {
+			disc = append(disc, c.pendingRows(p, now)...)
+			j.batch.Pending = append(j.batch.Pending, p.Clone())
+		}
+		j.dirtyPend = append(j.dirtyPend, u)
+	}
+	j.batch.Resolved = c.resolved
+	if len(disc) > 0 {
+		if err := c.out.Discovery.Write(ctx, disc...); err != nil {
+			return nil, fmt.Errorf("write discovery: %w", err)
+		}
+		c.m.rows.WithLabelValues(schema.TableDiscovery).Add(float64(len(disc)))
+	}
+	if len(comp) > 0 {
+		if err := c.out.Completeness.Write(ctx, comp...); err != nil {
+			return nil, fmt.Errorf("write completeness: %w", err)
+		}
+		c.m.rows.WithLabelValues(TableCompleteness).Add(float64(len(comp)))
+	}
+	parks := c.budget.Parks()
+	for _, a := range c.accounts {
+		var mine []budget.Park
+		for _, p := range parks {
+			if p.Account == a.label {
+				mine = append(mine, p)
+			}
+		}
+		fp := fmt.Sprint(mine)
+		if fp != a.parks {
+			a.st.Parks, a.parks, a.dirty = mine, fp, true
+		}
+		if a.dirty {
+			cp := *a.st
+			cp.Peers = maps.Clone(a.st.Peers)
+			j.accounts = append(j.accounts, &cp)
+			j.dirtyAcc = append(j.dirtyAcc, a)
+			a.dirty = false
+		}
+	}
+	c.meta.SavedAt = now
+	j.meta = c.meta
+	c.journal += j.batch.Len()
+	live := len(c.channels) + len(c.pending)
+	if c.journal > 10_000 && c.journal > 3*live {
+		j.compact = true
+		j.all = make([]*state.Channel, 0, len(c.channels))
+		for _, ch := range c.channels {
+			j.all = append(j.all, ch.Clone())
+		}
+		for _, p := range c.pending {
+			j.allPend = append(j.allPend, p.Clone())
+		}
+		sort.Slice(j.all, func(a, b int) bool { return j.all[a].ID < j.all[b].ID })
+	}
+	clear(c.dirtyCh)
+	clear(c.dirtyPend)
+	c.resolved = nil
+	return j, nil
+}
+
+// save flushes every writer and then records the checkpoint: rows first, progress after.
+func (c *Collector) save(ctx context.Context, j *ckptJob) error {
+	if err := c.out.flush(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	if err := c.store.Append(j.batch); err != nil {
+		return err
+	}
+	for _, a := range j.accounts {
+		if err := c.store.SaveAccount(a); err != nil {
+			return err
+		}
+	}
+	if err := c.store.SaveMeta(j.meta); err != nil {
+		return err
+	}
+	if j.compact {
+		if err := c.store.Compact(j.all, j.allPend); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startCheckpoint begins a checkpoint unless one is running.
+func (c *Collector) startCheckpoint(ctx context.Context) {
+	if c.ckptBusy {
+		return
+	}
+	j, err := c.capture(ctx)
+	if err != nil {
+		c.log.Error("checkpoint failed", "err", err)
+		c.replyWaiters(err)
+		return
+	}
+	c.ckptBusy = true
+	start := c.opts.RateClock.Now()
+	go func() {
+		err := c.save(ctx, j)
+		c.m.checkpointSeconds.Observe(c.opts.RateClock.Now().Sub(start).Seconds())
+		c.ckptDone <- ckptResult{job: j, err: err}
+	}()
+}
+
+// endCheckpoint takes a finished checkpoint back: on failure what it covered is dirty
+// again and will be saved by the next one.
+func (c *Collector) endCheckpoint(r ckptResult) {
+	c.ckptBusy = false
+	if r.err != nil {
+		c.log.Error("checkpoint failed; will retry", "err", r.err)
+		c.undo(r.job)
+	} else {
+		c.m.checkpoints.Inc()
+	}
+	c.replyWaiters(r.err)
+}
+
+func (c *Collector) undo(j *ckptJob) {
+	for _, id := range j.dirtyCh {
+		if ch := c.channels[id]; ch != nil {
+			c.dirtyCh[id] = true
+			ch.RefsDirty = true
+		}
+	}
+	for _, u := range j.dirtyPend {
+		c.dirtyPend[u] = true
+	}
+	c.resolved = append(c.resolved, j.batch.Resolved...)
+	for _, a := range j.dirtyAcc {
+		a.dirty = true
+	}
+	c.journal -= j.batch.Len()
+}
+
+func (c *Collector) replyWaiters(err error) {
+	for _, w := range c.ckptWaiters {
+		w <- err
+	}
+	c.ckptWaiters = nil
+}
+
+// checkpointNow runs a whole checkpoint synchronously (at the end of a run).
+func (c *Collector) checkpointNow(ctx context.Context) error {
+	j, err := c.capture(ctx)
+	if err != nil {
+		return fmt.Errorf("final checkpoint: %w", err)
+	}
+	if err := c.save(ctx, j); err != nil {
+		c.undo(j)
+		return fmt.Errorf("final checkpoint: %w", err)
+	}
+	return nil
+}
+
+// writeRun writes the runs row of this run with its counts so far.
+func (c *Collector) writeRun(ctx context.Context, status string) error {
+	now := c.opts.Clock.Now()
+	names := []string{"channels", "posts", "events", "flood_waits", "flood_wait_seconds"}
+	values := []uint64{uint64(c.frameSize()), uint64(c.summary.Posts), uint64(c.summary.Events), uint64(c.summary.Floods), uint64(c.summary.FloodWait / time.Second)}
+	methods := make([]string, 0, len(c.summary.Calls))
+	for m := range c.summary.Calls {
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	for _, m := range methods {
+		names = append(names, "calls:"+m)
+		values = append(values, uint64(c.summary.Calls[m]))
+	}
+	row := schema.Run{
+		RunID: c.opts.RunID, Job: "collect", StartedAt: c.started, Status: status,
+		ConfigHash: c.opts.ConfigHash, CodeVersion: c.opts.CodeVersion, Args: c.opts.Args, FrameID: c.frameID,
+		CountNames: names, CountValues: values, Errors: nonNil(c.summary.Errors), Version: schema.Version(now),
+	}
+	if status != "running" {
+		row.FinishedAt = now
+	}
+	if err := c.out.Runs.Write(ctx, row); err != nil {
+		return fmt.Errorf("write run: %w", err)
+	}
+	return nil
+}
+
+// writeFrame writes the current version of the sampling frame.
+func (c *Collector) writeFrame(ctx context.Context) {
+	now := c.opts.Clock.Now()
+	row := schema.SamplingFrame{
+		FrameID: c.frameID, ParentFrameID: c.meta.ParentFrameID, CreatedAt: c.meta.FrameCreated,
+		Rules: c.opts.Rules.JSON(), Seeds: uint32(len(c.seeds)), Channels: uint32(c.frameSize()),
+		Note:    "collect run " + c.opts.RunID + ", shard " + strconv.Itoa(c.opts.Shard) + "/" + strconv.Itoa(max(c.opts.Shards, 1)),
+		Version: schema.Version(now),
+	}
+	if err := c.out.Frames.Write(ctx, row); err != nil {
+		c.log.Error("writing the sampling frame failed", "err", err)
+	}
+}

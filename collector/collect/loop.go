@@ -1,0 +1,506 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tidewatch/tidewatch/collector/collect/clock"
+	"github.com/tidewatch/tidewatch/collector/collect/schedule"
+	"github.com/tidewatch/tidewatch/collector/collect/state"
+	"github.com/tidewatch/tidewatch/collector/telegram"
+)
+
+// result is what a worker hands back to the dispatcher.
+type result struct {
+	job *job
+	// apply updates the state with what the call brought; it runs on the dispatcher.
+	apply func()
+	err   error
+}
+
+// shutdownGrace bounds how long calls in flight may take to finish after ctx ended.
+const shutdownGrace = 30 * time.Second
+
+// errNoAccounts ends a run whose accounts were all disabled.
+var errNoAccounts = errors.New("collect: no usable account left (banned or logged out; see the log)")
+
+// loop is the dispatcher: it starts due tasks, applies results and checkpoints, until
+// nothing is due (one-shot) or ctx ends (watch).
+func (c *Collector) loop(ctx context.Context) error {
+	// Calls in flight outlive ctx by up to shutdownGrace, so an interrupt does not throw
+	// away answers already on their way.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	done := ctx.Done()
+	stopping := false
+	var grace clock.Timer
+	var graceC <-chan time.Time
+	ckpt := c.opts.RateClock.NewTimer(c.opts.CheckpointInterval)
+	defer func() {
+		ckpt.Stop()
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	var fatal error
+
+	for {
+		if stopping && c.inflight == 0 {
+			break
+		}
+		c.wakeRate = time.Time{}
+		if !stopping {
+			c.dispatch(workCtx)
+			if c.enabledAccounts() == 0 && c.inflight == 0 {
+				fatal = errNoAccounts
+				break
+			}
+			if !c.opts.Watch && c.inflight == 0 && c.finished() {
+				break
+			}
+		}
+		// Wake for the next due task (data time) and the next token of a blocked queue
+		// (real time), whichever comes first.
+		var worldC, rateC <-chan time.Time
+		var worldT, rateT clock.Timer
+		if !stopping {
+			if next, ok := c.nextFutureDue(); ok {
+				worldT = c.opts.Clock.NewTimer(next.Sub(c.opts.Clock.Now()))
+				worldC = worldT.C()
+			}
+			if !c.wakeRate.IsZero() {
+				rateT = c.opts.RateClock.NewTimer(c.wakeRate.Sub(c.opts.RateClock.Now()))
+				rateC = rateT.C()
+			}
+		}
+		c.setIdle(!stopping && c.inflight == 0 && !c.ckptBusy && c.wakeRate.IsZero() && c.nothingDueNow())
+
+		select {
+		case r := <-c.results:
+			c.finish(r, stopping)
+		case <-worldC:
+		case <-rateC:
+		case <-ckpt.C():
+			c.stats() // refreshes the gauges
+			c.startCheckpoint(workCtx)
+			ckpt = c.opts.RateClock.NewTimer(c.opts.CheckpointInterval)
+		case r := <-c.ckptDone:
+			c.endCheckpoint(r)
+		case w := <-c.syncReq:
+			c.ckptWaiters = append(c.ckptWaiters, w)
+			c.startCheckpoint(workCtx)
+		case w := <-c.statsReq:
+			w <- c.stats()
+		case w := <-c.idleReq:
+			c.idleWaiters = append(c.idleWaiters, w)
+		case <-done:
+			stopping = true
+			done = nil
+			c.log.Info("stopping: finishing calls in flight", "in_flight", c.inflight)
+			grace = c.opts.RateClock.NewTimer(shutdownGrace)
+			graceC = grace.C()
+		case <-graceC:
+			c.log.Warn("calls still in flight after the grace period; cancelling them", "in_flight", c.inflight)
+			cancelWork()
+			graceC = nil
+		}
+		if worldT != nil {
+			worldT.Stop()
+		}
+		if rateT != nil {
+			rateT.Stop()
+		}
+	}
+	// A checkpoint still running finishes before the final one starts.
+	if c.ckptBusy {
+		c.endCheckpoint(<-c.ckptDone)
+	}
+	for _, w := range c.ckptWaiters {
+		w <- errors.New("collect: stopped")
+	}
+	c.ckptWaiters = nil
+	// WaitIdle callers are released: a stopped collector has nothing left to do.
+	c.setIdle(true)
+	c.workers.Wait()
+	return fatal
+}
+
+func (c *Collector) enabledAccounts() int {
+	n := 0
+	for _, a := range c.accounts {
+		if !a.disabled() {
+			n++
+		}
+	}
+	return n
+}
+
+// nextDue returns the due time of the earliest queued task.
+func (c *Collector) nextDue() (time.Time, bool) {
+	heads := c.sched.Queues()
+	if len(heads) == 0 {
+		return time.Time{}, false
+	}
+	return heads[0].Due, true
+}
+
+// nextFutureDue returns the due time of the earliest task not due yet. Tasks already due
+// but blocked wait for a token (the rate timer) or for a call to end (a result).
+func (c *Collector) nextFutureDue() (time.Time, bool) {
+	now := c.opts.Clock.Now()
+	for _, h := range c.sched.Queues() {
+		if h.Due.After(now) {
+			return h.Due, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (c *Collector) nothingDueNow() bool {
+	next, ok := c.nextDue()
+	return !ok || next.After(c.opts.Clock.Now())
+}
+
+// finished tells a one-shot run that it may stop: nothing is due, or what is due waits
+// for a flood wait longer than MaxWait.
+func (c *Collector) finished() bool {
+	if c.nothingDueNow() {
+		return true
+	}
+	if c.wakeRate.IsZero() {
+		return false
+	}
+	if wait := c.wakeRate.Sub(c.opts.RateClock.Now()); wait > c.opts.MaxWait {
+		c.log.Warn("stopping with work waiting for flood waits", "wait", wait.Round(time.Second), "tasks", c.sched.Len())
+		return true
+	}
+	return false
+}
+
+// noteRate remembers the earliest time a blocked queue may go on.
+func (c *Collector) noteRate(at time.Time) {
+	if c.wakeRate.IsZero() || at.Before(c.wakeRate) {
+		c.wakeRate = at
+	}
+}
+
+// dispatch starts every task that is due, whose channel is free, and whose account has
+// budget, most overdue first.
+func (c *Collector) dispatch(ctx context.Context) {
+	now := c.opts.Clock.Now()
+	for _, h := range c.sched.Queues() {
+		if h.Due.After(now) {
+			break
+		}
+		if h.Lane == "" {
+			c.dispatchAny(ctx, h.Queue, now)
+		} else {
+			c.dispatchLane(ctx, h.Queue, now)
+		}
+	}
+}
+
+func (c *Collector) dispatchLane(ctx context.Context, q schedule.Queue, now time.Time) {
+	a := c.byLabel[q.Lane]
+	if a == nil || a.disabled() {
+		// Hand-off moves every task when an account is disabled; a task added since then
+		// (a result that arrived late) is moved here.
+		c.orphanQueue(q, now)
+		return
+	}
+	moot := map[taskKey]bool{}
+	for a.inflight < c.opts.MaxInFlight {
+		t, ok := c.sched.Peek(q)
+		if !ok || t.Due.After(now) || moot[taskKey{t.Channel, t.Kind}] {
+			return
+		}
+		ok, at := c.budget.Take(a.label, q.Method)
+		if !ok {
+			c.noteRate(at)
+			return
+		}
+		t, _ = c.sched.Take(q, now)
+		if !c.start(ctx, a, t) {
+			// Re-planned as due again: leave it for the next pass rather than spin.
+			moot[taskKey{t.Channel, t.Kind}] = true
+		}
+	}
+}
+
+func (c *Collector) dispatchAny(ctx context.Context, q schedule.Queue, now time.Time) {
+	moot := map[taskKey]bool{}
+	for {
+		t, ok := c.sched.Peek(q)
+		if !ok || t.Due.After(now) || moot[taskKey{t.Channel, t.Kind}] {
+			return
+		}
+		var chosen *account
+		var eligible bool
+		for _, a := range c.sortedAccounts() {
+			if a.inflight >= c.opts.MaxInFlight || !c.mayRun(a, t) {
+				eligible = eligible || c.mayRun(a, t)
+				continue
+			}
+			eligible = true
+			ok, at := c.budget.Take(a.label, q.Method)
+			if !ok {
+				c.noteRate(at)
+				continue
+			}
+			chosen = a
+			break
+		}
+		if chosen == nil {
+			if !eligible {
+				// No account can ever run it (an adoption with no other account left).
+				c.sched.Take(q, now)
+				c.sched.Release(t.Channel)
+				continue
+			}
+			return
+		}
+		t, _ = c.sched.Take(q, now)
+		if !c.start(ctx, chosen, t) {
+			moot[taskKey{t.Channel, t.Kind}] = true
+		}
+	}
+}
+
+// orphanQueue moves the due tasks of a disabled account's queue to other accounts.
+func (c *Collector) orphanQueue(q schedule.Queue, now time.Time) {
+	for {
+		t, ok := c.sched.Take(q, now.Add(100*365*24*time.Hour))
+		if !ok {
+			return
+		}
+		c.sched.Release(t.Channel)
+		if ch := c.channels[t.Channel]; ch != nil {
+			c.sched.Add(t)
+			c.rehome(ch, c.byLabel[q.Lane])
+			if ch.Home == q.Lane {
+				// Nobody can take it: drop the tasks, the channel waits for its account.
+				c.sched.RemoveChannel(ch.ID)
+			}
+		}
+	}
+}
+
+// start runs task t on account a in a worker goroutine; it reports false when the task
+// turned out to be moot.
+func (c *Collector) start(ctx context.Context, a *account, t schedule.Task) bool {
+	j, ok := c.prepare(a, t)
+	if !ok {
+		c.budget.Refund(a.label, t.Method)
+		c.sched.Release(t.Channel)
+		return false
+	}
+	a.inflight++
+	c.inflight++
+	c.m.inflight.Inc()
+	c.workers.Add(1)
+	go func() {
+		defer c.workers.Done()
+		apply, err := j.run(ctx, j)
+		c.results <- result{job: j, apply: apply, err: err}
+	}()
+	return true
+}
+
+// finish applies a worker's result on the dispatcher.
+func (c *Collector) finish(r result, stopping bool) {
+	j := r.job
+	a, t := j.acct, j.task
+	a.inflight--
+	c.inflight--
+	c.m.inflight.Dec()
+	defer c.sched.Release(t.Channel)
+	c.summary.Calls[t.Method]++
+
+	var flood *telegram.FloodWaitError
+	switch {
+	case r.err == nil:
+		c.m.calls.WithLabelValues(a.label, t.Method, "ok").Inc()
+		c.budget.Success(a.label, t.Method)
+		delete(c.attempts, taskKey{t.Channel, t.Kind})
+		if r.apply != nil {
+			r.apply()
+		}
+	case errors.As(r.err, &flood):
+		c.m.calls.WithLabelValues(a.label, t.Method, "flood_wait").Inc()
+		c.m.floods.WithLabelValues(a.label, t.Method).Inc()
+		c.m.floodSeconds.WithLabelValues(a.label, t.Method).Add(flood.Wait.Seconds())
+		c.summary.Floods++
+		c.summary.FloodWait += flood.Wait
+		until := c.budget.Flood(a.label, t.Method, flood.Wait)
+		c.log.Info("flood wait", "account", a.label, "method", t.Method, "wait", flood.Wait, "until", until)
+		c.requeue(t, t.Due)
+		if flood.Wait > c.opts.HandoffAfter {
+			c.handoff(a, t.Method)
+		}
+	case errors.Is(r.err, context.Canceled), errors.Is(r.err, context.DeadlineExceeded),
+		stopping && errors.Is(r.err, telegram.ErrClosed):
+		// Cut short by the shutdown: the call did not count.
+		c.budget.Refund(a.label, t.Method)
+		c.requeue(t, t.Due)
+	case errors.Is(r.err, telegram.ErrAuthRequired), errors.Is(r.err, telegram.ErrAccountBanned),
+		errors.Is(r.err, telegram.ErrClosed):
+		c.m.calls.WithLabelValues(a.label, t.Method, "account_error").Inc()
+		c.requeue(t, t.Due)
+		c.disable(a, r.err)
+	default:
+		result := "transient"
+		if !errors.Is(r.err, telegram.ErrTransient) {
+			result = "error"
+			c.log.Warn("call failed", "account", a.label, "method", t.Method, "kind", t.Kind, "channel", t.Channel, "err", r.err)
+		}
+		c.m.calls.WithLabelValues(a.label, t.Method, result).Inc()
+		k := taskKey{t.Channel, t.Kind}
+		c.attempts[k]++
+		n := c.attempts[k]
+		if n > 12 {
+			c.log.Error("giving up on a task after repeated failures", "kind", t.Kind, "channel", t.Channel, "err", r.err)
+			c.summary.Errors = append(c.summary.Errors, fmt.Sprintf("%s %d: %v", t.Kind, t.Channel, r.err))
+			delete(c.attempts, k)
+			return
+		}
+		backoff := min(5*time.Second<<min(n-1, 10), 30*time.Minute)
+		c.requeue(t, c.opts.Clock.Now().Add(backoff))
+	}
+}
+
+// requeue puts a task back, keeping the earlier due time if it was added again meanwhile.
+func (c *Collector) requeue(t schedule.Task, due time.Time) {
+	t.Due = due
+	if t.Lane != "" {
+		// The channel may have moved to another account meanwhile.
+		if ch := c.channels[t.Channel]; ch != nil && ch.Home != "" {
+			t.Lane = ch.Home
+		}
+	}
+	c.sched.Add(t)
+}
+
+// disable stops using an account (banned, logged out) and hands its channels over.
+func (c *Collector) disable(a *account, err error) {
+	if a.disabled() {
+		return
+	}
+	a.st.Disabled = err.Error()
+	a.dirty = true
+	c.log.Error("account disabled", "account", a.label, "err", err)
+	c.summary.Errors = append(c.summary.Errors, fmt.Sprintf("account %s: %v", a.label, err))
+	for _, ch := range c.channels {
+		if ch.Home == a.label {
+			c.rehome(ch, a)
+		}
+	}
+}
+
+// handoff moves the channels of account a that wait for method to other accounts: those
+// that already know the channel take it at once; for the others a free account resolves
+// the username (an "adopt" task) unless a's wait ends first.
+func (c *Collector) handoff(a *account, method string) {
+	moved, adopt := 0, 0
+	for _, ch := range c.channels {
+		if ch.Home != a.label {
+			continue
+		}
+		waiting := false
+		for _, t := range c.sched.Tasks(ch.ID) {
+			if t.Lane == a.label && t.Method == method {
+				waiting = true
+				break
+			}
+		}
+		if !waiting {
+			continue
+		}
+		if b := c.freeAccountKnowing(ch.ID, a, method); b != nil {
+			c.setHome(ch, b)
+			moved++
+		} else if ch.Username != "" && len(c.accounts) > 1 {
+			c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.opts.Clock.Now()})
+			adopt++
+		}
+	}
+	if moved+adopt > 0 {
+		c.log.Info("handing channels to other accounts", "from", a.label, "method", method, "moved", moved, "resolving", adopt)
+	}
+}
+
+// freeAccountKnowing is accountKnowing restricted to accounts not parked for method.
+func (c *Collector) freeAccountKnowing(id int64, except *account, method string) *account {
+	var best *account
+	now := c.opts.RateClock.Now()
+	for _, b := range c.accounts {
+		if b == except || b.disabled() || b.st.Peers[id] == 0 {
+			continue
+		}
+		if until := c.budget.ParkedUntil(b.label, method); until.After(now.Add(c.opts.HandoffAfter)) {
+			continue
+		}
+		if best == nil || b.homes < best.homes {
+			best = b
+		}
+	}
+	return best
+}
+
+// rehome moves ch away from account from: to an account that knows it, or by adoption.
+func (c *Collector) rehome(ch *state.Channel, from *account) {
+	if b := c.accountKnowing(ch.ID, from); b != nil {
+		c.setHome(ch, b)
+		return
+	}
+	if ch.Username != "" && c.enabledAccounts() > 0 {
+		c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.opts.Clock.Now()})
+	}
+}
+
+// setIdle wakes the WaitIdle callers when the dispatcher has nothing to do right now.
+func (c *Collector) setIdle(idle bool) {
+	if !idle {
+		return
+	}
+	for _, w := range c.idleWaiters {
+		close(w)
+	}
+	c.idleWaiters = nil
+}
+
+// WaitIdle blocks until the collector has nothing to do at the current time: no call in
+// flight, no checkpoint running, nothing due. The dispatcher looks afresh after the
+// request arrives, so a clock moved just before the call is taken into account. Tests use
+// it to step a simulated clock.
+func (c *Collector) WaitIdle(ctx context.Context) error {
+	w := make(chan struct{})
+	select {
+	case c.idleReq <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Sync checkpoints now: it returns once every row so far is flushed and the state saved.
+func (c *Collector) Sync(ctx context.Context) error {
+	w := make(chan error, 1)
+	select {
+	case c.syncReq <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-w:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

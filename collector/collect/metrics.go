@@ -1,0 +1,154 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TableCompleteness is the table of per-channel completeness rows (migration 0004).
+const TableCompleteness = "collect_completeness"
+
+type metrics struct {
+	calls             *prometheus.CounterVec
+	floods            *prometheus.CounterVec
+	floodSeconds      *prometheus.CounterVec
+	rows              *prometheus.CounterVec
+	posts             prometheus.Counter
+	inflight          prometheus.Gauge
+	lag               prometheus.Gauge
+	channels          prometheus.Gauge
+	parked            prometheus.Gauge
+	checkpoints       prometheus.Counter
+	checkpointSeconds prometheus.Histogram
+}
+
+// newMetrics makes the collector's metrics and registers them on reg (none when nil).
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidewatch_collect_calls_total", Help: "Telegram calls made by the collector, by account, method and result.",
+		}, []string{"account", "method", "result"}),
+		floods: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidewatch_collect_flood_waits_total", Help: "FLOOD_WAIT answers, by account and method.",
+		}, []string{"account", "method"}),
+		floodSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidewatch_collect_flood_wait_seconds_total", Help: "Seconds of flood wait imposed, by account and method.",
+		}, []string{"account", "method"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidewatch_collect_rows_written_total", Help: "Rows handed to the writer, by table.",
+		}, []string{"table"}),
+		posts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tidewatch_collect_posts_total", Help: "Messages collected.",
+		}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tidewatch_collect_calls_in_flight", Help: "Telegram calls in flight.",
+		}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tidewatch_collect_lag_seconds", Help: "How far the most overdue task is behind its schedule.",
+		}),
+		channels: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tidewatch_collect_channels", Help: "Channels in the sampling frame.",
+		}),
+		parked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tidewatch_collect_parked_pairs", Help: "(account, method) pairs waiting out a flood wait.",
+		}),
+		checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tidewatch_collect_checkpoints_total", Help: "Checkpoints saved.",
+		}),
+		checkpointSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tidewatch_collect_checkpoint_seconds", Help: "Time to flush the writers and save the state.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var errs []error
+	for _, c := range []prometheus.Collector{m.calls, m.floods, m.floodSeconds, m.rows, m.posts, m.inflight, m.lag, m.channels, m.parked, m.checkpoints, m.checkpointSeconds} {
+		errs = append(errs, reg.Register(c))
+	}
+	return m, errors.Join(errs...)
+}
+
+// Stats is a picture of the collection for the progress display.
+type Stats struct {
+	// Now is the data time of the picture.
+	Now time.Time
+	// Channels in the frame, Candidates known but not (yet) in it, Pending usernames.
+	Channels, Candidates, Pending int
+	// Sweeping channels have history pages left; BacklogIDs estimates the ids they hold.
+	Sweeping   int
+	BacklogIDs int
+	// Posts collected in this run; Calls made.
+	Posts, Calls int
+	// InFlight calls, Tasks queued, Due tasks due now.
+	InFlight, Tasks, Due int
+	// Lag is how far the most overdue task is behind.
+	Lag time.Duration
+	// Parked lists the running flood waits.
+	Parked []ParkedPair
+	// Floods counts the flood waits of this run.
+	Floods int
+}
+
+// ParkedPair is an (account, method) waiting out a flood wait.
+type ParkedPair struct {
+	Account, Method string
+	Until           time.Time
+}
+
+// Stats returns the current picture; it is answered by the dispatcher.
+func (c *Collector) Stats(ctx context.Context) (Stats, bool) {
+	w := make(chan Stats, 1)
+	select {
+	case c.statsReq <- w:
+	case <-ctx.Done():
+		return Stats{}, false
+	}
+	select {
+	case s := <-w:
+		return s, true
+	case <-ctx.Done():
+		return Stats{}, false
+	}
+}
+
+func (c *Collector) stats() Stats {
+	now := c.opts.Clock.Now()
+	s := Stats{Now: now, Pending: len(c.pending), Posts: c.summary.Posts, InFlight: c.inflight, Tasks: c.sched.Len(), Floods: c.summary.Floods}
+	for _, n := range c.summary.Calls {
+		s.Calls += n
+	}
+	for _, ch := range c.channels {
+		if ch.Included {
+			s.Channels++
+		} else {
+			s.Candidates++
+		}
+		if ch.Top != 0 {
+			s.Sweeping++
+			s.BacklogIDs += max(ch.Cursor-1-max(ch.LastID, ch.Floor), 0)
+		}
+	}
+	for _, h := range c.sched.Queues() {
+		if h.Due.After(now) {
+			break
+		}
+		s.Due += h.Len
+		if lag := now.Sub(h.Due); lag > s.Lag {
+			s.Lag = lag
+		}
+	}
+	for _, p := range c.budget.Parks() {
+		s.Parked = append(s.Parked, ParkedPair{Account: p.Account, Method: p.Method, Until: p.Until})
+	}
+	sort.Slice(s.Parked, func(i, j int) bool { return s.Parked[i].Until.Before(s.Parked[j].Until) })
+	c.m.lag.Set(s.Lag.Seconds())
+	c.m.channels.Set(float64(s.Channels))
+	c.m.parked.Set(float64(len(s.Parked)))
+	return s
+}

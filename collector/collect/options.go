@@ -1,0 +1,298 @@
+// Package collect is tidewatch's collection engine. It decides what to ask Telegram, when
+// and on which account, and turns the answers into rows: channel snapshots and identity
+// events, full then incremental histories, counters re-read at fixed post ages, links and
+// cross-platform handles, and the snowball discovery of new channels with its provenance.
+//
+// The engine talks to Telegram through the small [Client] interface (satisfied by
+// *telegram.Account) and writes through [Output] (satisfied by schema/store writers), so
+// unit tests run it against fakes and integration tests against the simulator and a real
+// ClickHouse.
+//
+// One goroutine, the dispatcher, owns all state: the channels, the schedule and the rate
+// budgets. It starts each task (one Telegram call) on a worker goroutine, which calls
+// Telegram, builds and writes the rows, and hands back a function that the dispatcher runs
+// to update the state. Checkpoints take a copy of what changed, flush the writers, and only
+// then append the copy to the durable state: progress is never recorded before the rows it
+// covers were acknowledged, so a restart after kill -9 continues without a gap.
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
+	"github.com/tidewatch/tidewatch/collector/collect/clock"
+	"github.com/tidewatch/tidewatch/collector/collect/discovery"
+	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+// Client is the part of a Telegram account the engine uses; *telegram.Account satisfies
+// it. Each call is one RPC. Methods are called concurrently.
+type Client interface {
+	Label() string
+	ResolveUsername(ctx context.Context, username string) (telegram.Peer, error)
+	GetFullChannel(ctx context.Context, p telegram.Peer) (telegram.FullChannel, error)
+	GetHistory(ctx context.Context, p telegram.Peer, q telegram.HistoryQuery) (telegram.HistoryPage, error)
+	GetMessagesViews(ctx context.Context, p telegram.Peer, ids []int) ([]telegram.Counters, error)
+	GetMessages(ctx context.Context, p telegram.Peer, ids []int) ([]*telegram.Message, error)
+	GetRecommendations(ctx context.Context, p telegram.Peer) ([]telegram.ChannelInfo, error)
+}
+
+// Writer receives rows of one table. Write may buffer; Flush returns once every row
+// written before it was called is stored (or safely spooled). Both are called from several
+// goroutines.
+type Writer[T any] interface {
+	Write(ctx context.Context, rows ...T) error
+	Flush(ctx context.Context) error
+}
+
+// Output holds a writer per table. Every field is required.
+type Output struct {
+	Channels     Writer[schema.Channel]
+	Snapshots    Writer[schema.ChannelSnapshot]
+	Posts        Writer[schema.Post]
+	Counters     Writer[schema.PostCounters]
+	Links        Writer[schema.PostLink]
+	Events       Writer[schema.ChannelEvent]
+	Registry     Writer[schema.Event]
+	AccountLinks Writer[schema.AccountLink]
+	Discovery    Writer[schema.Discovery]
+	Frames       Writer[schema.SamplingFrame]
+	Runs         Writer[schema.Run]
+	Completeness Writer[Completeness]
+}
+
+func (o Output) check() error {
+	if o.Channels == nil || o.Snapshots == nil || o.Posts == nil || o.Counters == nil || o.Links == nil ||
+		o.Events == nil || o.Registry == nil || o.AccountLinks == nil || o.Discovery == nil ||
+		o.Frames == nil || o.Runs == nil || o.Completeness == nil {
+		return errors.New("collect: every Output writer is required")
+	}
+	return nil
+}
+
+// flush flushes every writer; all are tried even when one fails.
+func (o Output) flush(ctx context.Context) error {
+	return errors.Join(
+		o.Posts.Flush(ctx), o.Counters.Flush(ctx), o.Links.Flush(ctx), o.Snapshots.Flush(ctx),
+		o.Channels.Flush(ctx), o.Events.Flush(ctx), o.Registry.Flush(ctx), o.AccountLinks.Flush(ctx),
+		o.Discovery.Flush(ctx), o.Frames.Flush(ctx), o.Completeness.Flush(ctx), o.Runs.Flush(ctx),
+	)
+}
+
+// PostReader reads stored posts back. The engine needs it to mark a post deleted: posts is
+// a ReplacingMergeTree, so the row marking the deletion must carry every column of the
+// stored row or it would erase them. Without a PostReader deletions are still recorded in
+// post_counters (deleted = 1) and the completeness counts, but the posts row is left as it
+// was.
+type PostReader interface {
+	Posts(ctx context.Context, channelID int64, ids []int) ([]schema.Post, error)
+}
+
+// Schedule sets how often each kind of work is done.
+type Schedule struct {
+	// SnapshotInterval is the time between metadata snapshots (default 6h);
+	// HotSnapshotInterval applies to hot channels (default 1h).
+	SnapshotInterval, HotSnapshotInterval time.Duration
+	// HistoryInterval is the time between incremental history polls (default 1h);
+	// HotHistoryInterval applies to hot channels (default 10m).
+	HistoryInterval, HotHistoryInterval time.Duration
+	// GoneInterval is the time between snapshots of channels that went private, were
+	// banned or deleted, to see them reappear (default 24h).
+	GoneInterval time.Duration
+	// RecommendInterval is the time between asking for a channel's recommendations
+	// (default 7 days; only when discovery counts recommendations).
+	RecommendInterval time.Duration
+	// CounterAges are the post ages at which counters are re-read (default 1h, 6h, 24h,
+	// 72h, 7d), ascending.
+	CounterAges []time.Duration
+	// CounterTolerance is the share of an age by which a read may miss it and still count
+	// as on time (default 0.1: the 24h read is on time between 21.6h and 26.4h); it is at
+	// least two minutes.
+	CounterTolerance float64
+	// HotSubscribers and HotPostsPerDay make a channel hot (defaults 100,000 and 24).
+	HotSubscribers, HotPostsPerDay int
+}
+
+func (s Schedule) withDefaults() Schedule {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&s.SnapshotInterval, 6*time.Hour)
+	def(&s.HotSnapshotInterval, time.Hour)
+	def(&s.HistoryInterval, time.Hour)
+	def(&s.HotHistoryInterval, 10*time.Minute)
+	def(&s.GoneInterval, 24*time.Hour)
+	def(&s.RecommendInterval, 7*24*time.Hour)
+	if len(s.CounterAges) == 0 {
+		s.CounterAges = DefaultCounterAges()
+	}
+	s.CounterAges = slices.Clone(s.CounterAges)
+	slices.Sort(s.CounterAges)
+	s.CounterAges = slices.Compact(s.CounterAges)
+	if s.CounterTolerance <= 0 {
+		s.CounterTolerance = 0.1
+	}
+	if s.HotSubscribers <= 0 {
+		s.HotSubscribers = 100_000
+	}
+	if s.HotPostsPerDay <= 0 {
+		s.HotPostsPerDay = 24
+	}
+	return s
+}
+
+// DefaultCounterAges are the post ages at which counters are re-read.
+func DefaultCounterAges() []time.Duration {
+	return []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour}
+}
+
+// tolerance is how far from age a read still counts as on time.
+func (s Schedule) tolerance(age time.Duration) time.Duration {
+	return max(2*time.Minute, time.Duration(float64(age)*s.CounterTolerance))
+}
+
+// DefaultLimits are per-account call rates. Telegram publishes no limits; these sit a few
+// percent under the Telegram-like budgets of the simulator (collector/tgsim), with small
+// bursts, and should be tuned per deployment (collect.limits). Resolving usernames is the
+// scarcest, and the one whose waits escalate.
+func DefaultLimits() map[string]budget.Limit {
+	return map[string]budget.Limit{
+		telegram.MethodResolveUsername:    {Rate: 0.45, Burst: 3},
+		telegram.MethodGetHistory:         {Rate: 9.7, Burst: 10},
+		telegram.MethodGetMessagesViews:   {Rate: 9.7, Burst: 10},
+		telegram.MethodGetMessages:        {Rate: 4.85, Burst: 5},
+		telegram.MethodGetChannels:        {Rate: 4.85, Burst: 5},
+		telegram.MethodGetFullChannel:     {Rate: 1.94, Burst: 3},
+		telegram.MethodGetRecommendations: {Rate: 0.45, Burst: 2},
+	}
+}
+
+// Options configure a Collector. Zero fields get defaults where a default exists.
+type Options struct {
+	// Accounts are the logged-in accounts to collect with (at least one). Their labels must
+	// differ: the durable state is kept per label.
+	Accounts []Client
+	// Output receives the rows. Required.
+	Output Output
+	// Posts reads stored posts back to mark deletions (optional, see PostReader).
+	Posts PostReader
+	// StateDir holds the durable state. Required.
+	StateDir string
+	// Seeds are the usernames (without "@") the frame starts from.
+	Seeds []string
+	// Rules are the discovery rules (MinReferences defaults to 1).
+	Rules discovery.Rules
+	// Schedule sets the cadences.
+	Schedule Schedule
+	// Limits are the per-account, per-method call rates (default DefaultLimits); methods
+	// missing there get DefaultLimit (default 1 call per second).
+	Limits       map[string]budget.Limit
+	DefaultLimit budget.Limit
+	// AccountLimit, when its Rate is positive, caps all calls of one account together.
+	AccountLimit budget.Limit
+	// MaxInFlight is the number of calls one account makes at once (default 4).
+	MaxInFlight int
+	// HandoffAfter: a flood wait longer than this moves the account's channels to free
+	// accounts (default 2 minutes).
+	HandoffAfter time.Duration
+	// MaxWait: a one-shot run stops instead of waiting for flood waits longer than this
+	// (default 10 minutes).
+	MaxWait time.Duration
+	// CheckpointInterval is the time between checkpoints (default 5s).
+	CheckpointInterval time.Duration
+	// Since limits the history fetched on first sight to posts from then on (zero: all).
+	Since time.Time
+	// Watch keeps the collector running; otherwise it stops when nothing is due.
+	Watch bool
+	// Shard and Shards make this process collect only the channels whose stable hash falls
+	// in shard Shard of Shards (0 <= Shard < Shards; Shards 0 or 1 means all).
+	Shard, Shards int
+	// StoreText stores message text; its length and hash are always stored.
+	StoreText bool
+	// HashKey keys the hashes that replace persons and invite links (at least 16 bytes).
+	HashKey []byte
+	// RunID names this run in every row; ConfigHash, CodeVersion and Args go to the runs
+	// row.
+	RunID, ConfigHash, CodeVersion, Args string
+	// Clock is the time of the data (post ages, cadences, stored times): Telegram's time,
+	// which against the simulator runs faster than real time. Default the wall clock.
+	Clock clock.Clock
+	// RateClock is the time of rate limits and flood waits, which is always real time.
+	// Default Clock.
+	RateClock clock.Clock
+	// Logger receives progress and problems; nil is silent.
+	Logger *slog.Logger
+	// Registerer receives the metrics (tidewatch_collect_*); nil means none.
+	Registerer prometheus.Registerer
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if len(o.Accounts) == 0 {
+		return o, errors.New("collect: at least one account is required")
+	}
+	seen := map[string]bool{}
+	for _, a := range o.Accounts {
+		if a.Label() == "" || seen[a.Label()] {
+			return o, fmt.Errorf("collect: account labels must be set and differ (%q)", a.Label())
+		}
+		seen[a.Label()] = true
+	}
+	if err := o.Output.check(); err != nil {
+		return o, err
+	}
+	if o.StateDir == "" {
+		return o, errors.New("collect: a state folder is required")
+	}
+	if len(o.HashKey) < 16 {
+		return o, errors.New("collect: a hash key of at least 16 bytes is required (privacy.hash_key)")
+	}
+	if o.Rules.MinReferences == 0 {
+		o.Rules.MinReferences = 1
+	}
+	o.Rules = o.Rules.Normalize()
+	if err := o.Rules.Validate(); err != nil {
+		return o, fmt.Errorf("collect: discovery rules: %w", err)
+	}
+	if o.Shards < 0 || (o.Shards > 0 && (o.Shard < 0 || o.Shard >= o.Shards)) {
+		return o, fmt.Errorf("collect: shard %d/%d: want 0 <= shard < shards", o.Shard, o.Shards)
+	}
+	o.Schedule = o.Schedule.withDefaults()
+	if o.Limits == nil {
+		o.Limits = DefaultLimits()
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 4
+	}
+	if o.HandoffAfter <= 0 {
+		o.HandoffAfter = 2 * time.Minute
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 10 * time.Minute
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = 5 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.RateClock == nil {
+		o.RateClock = o.Clock
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RunID == "" {
+		o.RunID = fmt.Sprintf("collect-%d", o.Clock.Now().UnixNano())
+	}
+	return o, nil
+}

@@ -1,0 +1,252 @@
+package collect
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+const sourceCollector = "collector"
+
+// keyedHash is the keyed hash that replaces persons and invite hashes: HMAC-SHA256 with
+// privacy.hash_key, hex, so equal inputs link up without being readable.
+func (c *Collector) keyedHash(kind, s string) string {
+	if s == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, c.opts.HashKey)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(s))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// textHash is an unkeyed 64-bit hash of a text: texts are public, and equal hashes across
+// channels find copies.
+func textHash(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	sum := sha256.Sum256([]byte(s))
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// ref is a reference from a post or a channel to another channel, for discovery.
+type ref struct {
+	id       int64 // 0 when only the username is known
+	username string
+	info     *telegram.ChannelInfo // the account's view of the target, when the answer had it
+	rule     string
+}
+
+// postRows is what one message gives.
+type postRows struct {
+	post  schema.Post
+	links []schema.PostLink
+	refs  []ref
+}
+
+func fromEntities(es []telegram.Entity) []links.Entity {
+	out := make([]links.Entity, len(es))
+	for i, e := range es {
+		out[i] = links.Entity{Type: e.Type, Offset: e.Offset, Length: e.Length, URL: e.URL}
+	}
+	return out
+}
+
+// messageRows turns a message of channel self into its posts row, its links and the
+// references it makes. chats are the channels the answer described, for forward sources.
+func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message, chats map[int64]*telegram.ChannelInfo, now time.Time) postRows {
+	p := schema.Post{
+		Platform:      schema.PlatformTelegram,
+		ChannelID:     uint64(self),
+		PostID:        uint64(m.ID),
+		PostedAt:      m.Date,
+		EditedAt:      m.EditDate,
+		Kind:          schema.KindPost,
+		PostType:      "text",
+		ServiceAction: m.Action,
+		AlbumID:       uint64(m.GroupedID),
+		FwdChannelID:  uint64(max(m.FwdChannelID, 0)),
+		FwdPostID:     uint64(max(m.FwdPostID, 0)),
+		FwdAt:         m.FwdDate,
+		ReplyToPostID: uint64(max(m.ReplyTo, 0)),
+		TextLength:    uint32(utf8.RuneCountInString(m.Text)),
+		TextHash:      textHash(m.Text),
+		MediaType:     m.Media,
+		Views:         uint64(max(m.Views, 0)),
+		Forwards:      uint64(max(m.Forwards, 0)),
+		Replies:       uint64(max(m.Replies, 0)),
+		Reactions:     uint64(max(m.ReactionsTotal(), 0)),
+		CountersAt:    now,
+		Source:        sourceCollector,
+		RunID:         c.opts.RunID,
+		Version:       schema.Version(now),
+		Hashtags:      []string{},
+		Mentions:      []string{},
+	}
+	if m.Service {
+		p.Kind, p.PostType = schema.KindService, "service"
+	} else if m.Media != "" {
+		p.PostType = m.Media
+	}
+	switch {
+	case m.FwdFromName != "":
+		p.FwdPersonHash = c.keyedHash("person", m.FwdFromName)
+	case m.FwdUserID != 0:
+		p.FwdPersonHash = c.keyedHash("person", "id:"+strconv.FormatInt(m.FwdUserID, 10))
+	}
+	if c.opts.StoreText {
+		p.Text = m.Text
+	}
+	out := postRows{}
+	if m.FwdChannelID != 0 && m.FwdChannelID != self {
+		r := ref{id: m.FwdChannelID, rule: "forward", info: chats[m.FwdChannelID]}
+		for i := range m.Mentioned {
+			if m.Mentioned[i].ChannelID == m.FwdChannelID {
+				r.info = &m.Mentioned[i]
+			}
+		}
+		out.refs = append(out.refs, r)
+	}
+	if m.Text != "" && !m.Service {
+		ex := links.ExtractAll(m.Text, fromEntities(m.Entities))
+		for _, h := range ex.Hashtags {
+			p.Hashtags = append(p.Hashtags, h.Normalized)
+		}
+		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(self), PostID: uint64(m.ID), PostedAt: m.Date, RunID: c.opts.RunID}
+		for _, l := range ex.Links {
+			row, r := c.linkRow(base, l.URL, string(l.Platform), string(l.Source), self, selfName)
+			out.links = append(out.links, row)
+			p.LinkCount++
+			if r != nil {
+				out.refs = append(out.refs, *r)
+			}
+		}
+		for _, mn := range ex.Mentions {
+			row, r := c.mentionRow(base, mn, self, selfName)
+			out.links = append(out.links, row)
+			if mn.Instance == "" {
+				p.Mentions = append(p.Mentions, mn.Username)
+			}
+			if r != nil {
+				out.refs = append(out.refs, *r)
+			}
+		}
+	}
+	out.post = p
+	return out
+}
+
+// linkRow classifies one URL. Telegram links are resolved to channels where the username is
+// known; invite links keep only a keyed hash of their secret.
+func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source string, self int64, selfName string) (schema.PostLink, *ref) {
+	row := base
+	row.URL = u.String()
+	row.LinkKind = "url"
+	row.SourceKind = source
+	row.Domain = u.Host
+	row.RegisteredDomain = u.Domain
+	row.DestPlatform = platform
+	if u.IsShortener {
+		row.Shortener = 1
+	}
+	tl, err := links.ParseTelegram(u)
+	if err != nil {
+		return row, nil
+	}
+	switch {
+	case tl.IsInvite:
+		row.LinkKind = "invite"
+		row.URL = "tg-invite:" + c.keyedHash("invite", tl.InviteHash)[:32]
+		return row, nil
+	case tl.Kind == links.TelegramPrivatePost:
+		row.TargetChannelID = uint64(max(tl.ChannelID, 0))
+		row.TargetPostID = uint64(max(tl.PostID, 0))
+		return row, nil
+	case tl.Username == "":
+		return row, nil
+	}
+	row.TargetUsername = tl.Username
+	row.TargetPostID = uint64(max(tl.PostID, 0))
+	id, known := c.names.get(tl.Username)
+	if known {
+		row.TargetChannelID = uint64(id)
+	}
+	switch tl.Kind {
+	case links.TelegramChannel, links.TelegramPreview, links.TelegramPost:
+		if (known && id == self) || strings.EqualFold(tl.Username, selfName) {
+			return row, nil
+		}
+		return row, &ref{id: id, username: tl.Username, rule: "tme_link"}
+	}
+	return row, nil
+}
+
+// mentionRow records an @mention: a Telegram username, or a fediverse address.
+func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int64, selfName string) (schema.PostLink, *ref) {
+	row := base
+	row.LinkKind = "mention"
+	row.SourceKind = string(mn.Source)
+	if mn.Instance != "" {
+		u := links.URL{Scheme: "https", Host: mn.Instance, Path: "/@" + mn.Name, Domain: mn.Instance}
+		if nu, err := links.Normalize(u.String()); err == nil {
+			u = nu
+		}
+		row.URL = u.String()
+		row.Domain = u.Host
+		row.RegisteredDomain = u.Domain
+		row.DestPlatform = string(links.PlatformMastodon)
+		if p := links.Classify(u); p != links.PlatformWeb {
+			row.DestPlatform = string(p)
+		}
+		row.TargetUsername = strings.ToLower(mn.Name) + "@" + mn.Instance
+		return row, nil
+	}
+	row.URL = "https://t.me/" + mn.Username
+	row.Domain, row.RegisteredDomain = "t.me", "t.me"
+	row.DestPlatform = string(links.PlatformTelegram)
+	row.TargetUsername = mn.Username
+	id, known := c.names.get(mn.Username)
+	if known {
+		row.TargetChannelID = uint64(id)
+	}
+	if (known && id == self) || strings.EqualFold(mn.Username, selfName) {
+		return row, nil
+	}
+	return row, &ref{id: id, username: mn.Username, rule: "mention"}
+}
+
+// counterRow is one read of a post's counters.
+func (c *Collector) counterRow(channel int64, id int, posted, read time.Time, target time.Duration, views, forwards, replies int, reactions []telegram.Reaction) schema.PostCounters {
+	r := schema.PostCounters{
+		Platform:      schema.PlatformTelegram,
+		ChannelID:     uint64(channel),
+		PostID:        uint64(id),
+		ReadAt:        read,
+		PostedAt:      posted,
+		AgeS:          uint32(max(read.Sub(posted), 0) / time.Second),
+		TargetAgeS:    uint32(target / time.Second),
+		Views:         uint64(max(views, 0)),
+		Forwards:      uint64(max(forwards, 0)),
+		Replies:       uint64(max(replies, 0)),
+		ReactionEmoji: []string{},
+		ReactionCount: []uint64{},
+		RunID:         c.opts.RunID,
+	}
+	for _, x := range reactions {
+		r.ReactionEmoji = append(r.ReactionEmoji, x.Emoji)
+		r.ReactionCount = append(r.ReactionCount, uint64(max(x.Count, 0)))
+		r.Reactions += uint64(max(x.Count, 0))
+	}
+	return r
+}
