@@ -183,7 +183,7 @@ func (s *Server) readable(id, hash int64, at time.Time) (world.ChannelView, erro
 // its access hash (forward sources, recommendations); ok is false for ids
 // unknown or not created yet. Inactive channels come back with their status.
 func (s *Server) channelByID(id int64, at time.Time) (world.ChannelView, bool) {
-	hash, ok := s.hashes[id]
+	hash, ok := s.world.AccessHash(id)
 	if !ok {
 		return world.ChannelView{}, false
 	}

@@ -87,8 +87,6 @@ type Server struct {
 	users   map[string]*account
 	session map[int64]tgtest.Session
 	srpSeq  int64
-	// hashes maps every channel id to its access hash (immutable).
-	hashes map[int64]int64
 }
 
 // New creates a Server; it serves nothing until Start.
@@ -145,16 +143,6 @@ func New(opts Options) (*Server, error) {
 		keys:    map[[8]byte]*keyState{},
 		users:   map[string]*account{},
 		session: map[int64]tgtest.Session{},
-	}
-	// The world answers by id and access hash; the server also needs
-	// channels it only knows by id (forward sources, recommendations).
-	tr, err := opts.World.Truth(world.TruthOptions{NoPosts: true})
-	if err != nil {
-		return nil, fmt.Errorf("tgsim: index channels: %w", err)
-	}
-	s.hashes = make(map[int64]int64, len(tr.Channels))
-	for _, c := range tr.Channels {
-		s.hashes[c.ID] = c.AccessHash
 	}
 	for phone, pw := range opts.Passwords {
 		if !s.validPhone(phone) {
