@@ -70,6 +70,9 @@ type Telegram struct {
 	DCAddr        string `mapstructure:"dc_addr" default:"" doc:"host:port replacing the data center's address, e.g. the simulator's."`
 	PublicKeyFile string `mapstructure:"public_key_file" default:"" doc:"PEM file with the server's RSA public key, e.g. the simulator's."`
 	SessionsDir   string `mapstructure:"sessions_dir" default:"{data_dir}/sessions" doc:"Folder for login sessions (files are written with mode 0600)."`
+	// Accounts name accounts by the labels given at login, never by phone: the
+	// phone is needed only to log in, and stays out of config files.
+	Accounts []string `mapstructure:"accounts" default:"" doc:"Labels of the logged-in accounts to collect with (see 'tidewatch accounts list'); empty means every stored session."`
 }
 
 // Privacy configures how persons are pseudonymized.
@@ -231,8 +234,22 @@ func (t Telegram) Validate() error {
 	if strings.TrimSpace(t.SessionsDir) == "" {
 		errs = append(errs, expected("telegram.sessions_dir", "a folder path", t.SessionsDir))
 	}
+	seen := map[string]bool{}
+	for _, label := range t.Accounts {
+		switch {
+		case !accountLabel.MatchString(label):
+			errs = append(errs, expected("telegram.accounts", "account labels of letters, digits, _, . and - (at most 64)", label))
+		case seen[label]:
+			errs = append(errs, &FieldError{Key: "telegram.accounts", Msg: fmt.Sprintf("expected each account once, got %q twice", label)})
+		}
+		seen[label] = true
+	}
 	return errors.Join(errs...)
 }
+
+// accountLabel is what `tidewatch login --label` accepts (the same rule as the
+// Telegram client's ValidLabel; this package stays free of the client).
+var accountLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // minHashKey is the shortest key accepted: a shorter one could be guessed, and
 // then every hashed person id could be reversed by enumerating ids.

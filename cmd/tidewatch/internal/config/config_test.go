@@ -61,6 +61,8 @@ func TestBadConfigs(t *testing.T) {
 		"same_port_twice":            dir + "same_port_twice.yaml:4: clickhouse.local.http_port: expected a port other than clickhouse.local.tcp_port, got 19100",
 		"short_hash_key":             dir + "short_hash_key.yaml:2: privacy.hash_key: expected at least 16 bytes, got 12",
 		"not_a_mapping":              dir + "not_a_mapping.yaml:1: expected a mapping of configuration keys, got a list",
+		"bad_account_label": dir + `bad_account_label.yaml:2: telegram.accounts: expected account labels of letters, digits, _, . and - (at most 64), got "+99966 2 1234"` + "\n" +
+			dir + `bad_account_label.yaml:2: telegram.accounts: expected each account once, got "acc1" twice`,
 		"several_problems": dir + `several_problems.yaml:2: log.level: expected one of debug, info, warn, error, got "loud"` + "\n" +
 			dir + `several_problems.yaml:3: log.format: expected one of text, json, got "xml"` + "\n" +
 			dir + "several_problems.yaml:5: writer.batch_rows: expected a number of rows of at least 10000, got 0",
