@@ -49,7 +49,7 @@ type Options struct {
 	// negative disables the cache.
 	CacheBytes int
 	// CacheBucket is the world-time resolution of answers: queries within one
-	// bucket see the world as of the bucket's end, so repeated pages are
+	// bucket see the world as of the bucket's start, so repeated pages are
 	// served from the cache. Zero means one world second.
 	CacheBucket time.Duration
 	// Seed seeds the fault injector.
