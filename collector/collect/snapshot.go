@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidewatch/tidewatch/collector/collect/state"
 	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/collector/registry"
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/schema"
 )
@@ -174,7 +175,10 @@ func (c *Collector) writeEvents(ctx context.Context, channel int64, username str
 			OldValue: e.old, NewValue: e.new, DetectedAt: at, RunID: c.opts.RunID,
 		})
 		if registryKinds[e.kind] {
-			reg = append(reg, detectedEvent(channel, username, at, e))
+			reg = append(reg, registry.Detected(registry.Detection{
+				At: at, Platform: schema.PlatformTelegram, ChannelID: uint64(channel), Username: username,
+				Kind: e.kind, Old: e.old, New: e.new,
+			}))
 		}
 	}
 	if err := c.out.Events.Write(ctx, rows...); err != nil {
@@ -188,29 +192,6 @@ func (c *Collector) writeEvents(ctx context.Context, channel int64, username str
 		c.m.rows.WithLabelValues(schema.TableEvents).Add(float64(len(reg)))
 	}
 	return nil
-}
-
-// detectedEvent is the registry entry of a detected status change. Its id is derived from
-// what was detected, so writing it again (after a restart) replaces it.
-func detectedEvent(channel int64, username string, at time.Time, e event) schema.Event {
-	targets := []string{strconv.FormatInt(channel, 10)}
-	if username != "" {
-		targets = append(targets, "@"+username)
-	}
-	return schema.Event{
-		EventID:          fmt.Sprintf("detected:telegram:%d:%s:%d", channel, e.kind, at.Unix()),
-		EventAt:          at,
-		Platform:         schema.PlatformTelegram,
-		Kind:             e.kind,
-		TargetKind:       "channel",
-		Targets:          targets,
-		TargetChannelIDs: []uint64{uint64(channel)},
-		Title:            fmt.Sprintf("channel %d: %s", channel, strings.ReplaceAll(e.kind, "_", " ")),
-		Source:           "tidewatch collector",
-		Origin:           "detected",
-		Note:             strings.TrimSpace(e.old + " -> " + e.new),
-		Version:          schema.Version(at),
-	}
 }
 
 // goneApply handles a read that found the channel unreadable. CHANNEL_PRIVATE is all
