@@ -667,9 +667,24 @@ func (w *Writer[T]) insertOnce(b *batch) error {
 			_ = ins.Abort()
 			return fmt.Errorf("%w: %s: server sent column %s where %s was expected", ErrRejected, w.table, cols[i].Name(), b.columns[i])
 		}
-		if err := ins.Column(i).Append(b.values(i)); err != nil {
-			_ = ins.Abort()
-			return fmt.Errorf("%w: table %s, column %s (%s into %s): %v", ErrRejected, w.table, b.columns[i], b.kinds[i], cols[i].Type(), err)
+	}
+	// The batch goes out as several blocks of one INSERT. The driver
+	// reuses its column buffers from block to block, where one big block
+	// would regrow them from nothing for every batch; the server still
+	// writes the whole INSERT as one part per partition and acknowledges it
+	// once, at Send.
+	for lo := 0; lo < b.rows; lo += sendBlockRows {
+		hi := min(lo+sendBlockRows, b.rows)
+		for i := range b.cols {
+			if err := ins.Column(i).Append(b.values(i, lo, hi)); err != nil {
+				_ = ins.Abort()
+				return fmt.Errorf("%w: table %s, column %s (%s into %s): %v", ErrRejected, w.table, b.columns[i], b.kinds[i], cols[i].Type(), err)
+			}
+		}
+		if hi < b.rows {
+			if err := ins.Flush(); err != nil {
+				return classify(w.table, err)
+			}
 		}
 	}
 	if err := ins.Send(); err != nil {
@@ -678,18 +693,23 @@ func (w *Writer[T]) insertOnce(b *batch) error {
 	return nil
 }
 
-// values is column i in the form clickhouse-go appends fastest.
-func (b *batch) values(i int) any {
+// sendBlockRows is the size of the blocks a batch is sent in; clickhouse-
+// client sends blocks of this order too.
+const sendBlockRows = 1 << 15
+
+// values is rows [lo, hi) of column i in the form clickhouse-go appends
+// fastest.
+func (b *batch) values(i, lo, hi int) any {
 	switch b.kinds[i] {
 	case kindDate:
-		secs := *b.cols[i].(*[]int64)
+		secs := (*b.cols[i].(*[]int64))[lo:hi]
 		ts := make([]time.Time, len(secs))
 		for j, s := range secs {
 			ts[j] = time.Unix(s, 0).UTC()
 		}
 		return ts
 	default:
-		return reflect.ValueOf(b.cols[i]).Elem().Interface()
+		return reflect.ValueOf(b.cols[i]).Elem().Slice(lo, hi).Interface()
 	}
 }
 

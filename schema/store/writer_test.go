@@ -77,6 +77,30 @@ func TestWriter(t *testing.T) {
 		}
 	})
 
+	t.Run("a batch larger than a block goes out as one insert", func(t *testing.T) {
+		srv.Query(t, fmt.Sprintf(allKindsDDL, "blocks"))
+		w, err := NewWriter[allKinds](db, "blocks", WriterOptions{SpoolDir: t.TempDir()})
+		require.NoError(t, err)
+		n := 2*sendBlockRows + 1234
+		var sumU32, sumTags, sumNums uint64
+		rows := make([]allKinds, n)
+		for i := range rows {
+			rows[i] = allKindsRow(i)
+			sumU32 += uint64(rows[i].U32)
+			sumTags += uint64(len(rows[i].Tags))
+			for _, x := range rows[i].Nums {
+				sumNums += x
+			}
+		}
+		require.NoError(t, w.Write(ctx, rows...))
+		require.NoError(t, w.Close(ctx))
+		require.Equal(t, uint64(1), w.Stats().Batches)
+		require.Equal(t, fmt.Sprintf("%d\t%d\t%d\t%d\t%d", n, n, sumU32, sumTags, sumNums),
+			srv.Query(t, "SELECT count(), uniqExact(s), sum(u32), sum(length(tags)), sum(arraySum(nums)) FROM blocks"))
+		require.Equal(t, "1", srv.Query(t, "SELECT count() FROM system.parts WHERE active AND table = 'blocks' AND database = 'default'"),
+			"one part: the blocks formed one insert")
+	})
+
 	t.Run("flush interval sends a small batch", func(t *testing.T) {
 		srv.Query(t, fmt.Sprintf(postsDDL, "interval"))
 		w, err := NewWriter[postRow](db, "interval", WriterOptions{SpoolDir: t.TempDir(), FlushInterval: 200 * time.Millisecond})
