@@ -55,16 +55,37 @@ func BenchmarkServePages(b *testing.B) {
 	refs := activeRefs(b, w, at)
 	cfg := clientConfig(b, s, testPhone)
 	for b.Loop() {
-		res, err := testclient.Spawn(context.Background(), b.TempDir(), testclient.Job{
-			Config: cfg, Bench: refs, Workers: 4, Duration: benchDuration(),
-		})
+		// The child logs in first; the server's CPU is counted from the
+		// child's first page to its last.
+		var serverCPU time.Duration
+		pagesBefore := 0
+		job := testclient.Job{Config: cfg, Bench: refs, Workers: 4, Duration: benchDuration()}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.CallCount("messages.getHistory") == 0 {
+				select {
+				case <-time.After(time.Millisecond):
+				case <-b.Context().Done():
+					return
+				}
+			}
+			serverCPU = -testclient.CPUTime()
+		}()
+		res, err := testclient.Spawn(context.Background(), b.TempDir(), job)
+		serverCPU += testclient.CPUTime()
+		<-done
+		pagesBefore = s.CallCount("messages.getHistory")
 		require.NoError(b, err)
+		b.Logf("server answered %d history calls", pagesBefore)
 		b.Logf("%d pages, %d messages in %.1fs, %d errors, client CPU %.1fs", res.Pages, res.Messages, res.Seconds, res.Errors, res.CPUSeconds)
 		b.Logf("errors: %v", res.ErrorTypes)
 		require.Less(b, res.Errors, res.Pages/100+1)
 		b.ReportMetric(float64(res.Pages)/res.Seconds, "pages/s")
 		b.ReportMetric(float64(res.Messages)/res.Seconds, "msgs/s")
 		b.ReportMetric(float64(res.Messages)/float64(max(res.Pages, 1)), "msgs/page")
+		b.ReportMetric(float64(serverCPU.Microseconds())/float64(max(res.Pages, 1)), "server-cpu-us/page")
+		b.ReportMetric(res.CPUSeconds*1e6/float64(max(res.Pages, 1)), "client-cpu-us/page")
 	}
 	hits, misses := s.cache.stats()
 	b.ReportMetric(float64(hits)/float64(max(hits+misses, 1)), "cache-hit-ratio")
