@@ -22,6 +22,7 @@ type Config struct {
 	Telegram   Telegram   `mapstructure:"telegram" doc:"The Telegram API (https://my.telegram.org) or the simulator."`
 	Privacy    Privacy    `mapstructure:"privacy" doc:"Persons are stored only as keyed hashes."`
 	Metrics    Metrics    `mapstructure:"metrics" doc:"Prometheus metrics over HTTP."`
+	Collect    Collect    `mapstructure:"collect" doc:"The Telegram collector: cadences, counter ages, rate limits, discovery."`
 }
 
 // Log configures the process logger.

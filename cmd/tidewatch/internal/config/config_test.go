@@ -40,7 +40,7 @@ func TestBadConfigs(t *testing.T) {
 	clearEnv(t)
 	const dir = "testdata/bad/"
 	cases := map[string]string{
-		"unknown_top_level":          dir + "unknown_top_level.yaml:2: colour: unknown key; the top-level keys are data_dir, log, clickhouse, writer, telegram, privacy, metrics",
+		"unknown_top_level":          dir + "unknown_top_level.yaml:2: colour: unknown key; the top-level keys are data_dir, log, clickhouse, writer, telegram, privacy, metrics, collect",
 		"unknown_nested":             dir + "unknown_nested.yaml:4: clickhouse.local.socket: unknown key; the keys of clickhouse.local are dir, binary, tcp_port, http_port, interserver_port",
 		"misspelled_key":             dir + "misspelled_key.yaml:2: clickhouse.databse: unknown key; did you mean clickhouse.database?",
 		"key_in_wrong_section":       dir + "key_in_wrong_section.yaml:2: clickhouse.tcp_port: unknown key; did you mean clickhouse.local.tcp_port?",
@@ -63,6 +63,9 @@ func TestBadConfigs(t *testing.T) {
 		"not_a_mapping":              dir + "not_a_mapping.yaml:1: expected a mapping of configuration keys, got a list",
 		"bad_account_label": dir + `bad_account_label.yaml:2: telegram.accounts: expected account labels of letters, digits, _, . and - (at most 64), got "+99966 2 1234"` + "\n" +
 			dir + `bad_account_label.yaml:2: telegram.accounts: expected each account once, got "acc1" twice`,
+		"bad_collect": dir + `bad_collect.yaml:3: collect.counter_ages: expected ages in increasing order, got "1h"` + "\n" +
+			dir + `bad_collect.yaml:4: collect.limits: expected method=calls_per_second[/burst] with a positive rate and burst (bad rate), got "messages.getHistory=fast"` + "\n" +
+			dir + `bad_collect.yaml:6: collect.discovery.via: expected references among forward, tme_link, mention, recommendation, got "likes"`,
 		"several_problems": dir + `several_problems.yaml:2: log.level: expected one of debug, info, warn, error, got "loud"` + "\n" +
 			dir + `several_problems.yaml:3: log.format: expected one of text, json, got "xml"` + "\n" +
 			dir + "several_problems.yaml:5: writer.batch_rows: expected a number of rows of at least 10000, got 0",
