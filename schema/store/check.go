@@ -2,12 +2,26 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// errUnreachable marks a column check that could not ask the server.
+var errUnreachable = errors.New("clickhouse unreachable")
+
+func readErr(database, table string, err error) error {
+	var exc *clickhouse.Exception
+	if !errors.As(err, &exc) {
+		err = fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	return fmt.Errorf("read columns of %s.%s: %w", database, table, err)
+}
 
 // checkColumns compares the row layout with the table's columns in
 // system.columns, so a row type that does not fit its table fails when the
@@ -16,7 +30,7 @@ func checkColumns(ctx context.Context, db *DB, database, table string, l *rowLay
 	rows, err := db.conn.Query(ctx,
 		"SELECT name, type, default_kind FROM system.columns WHERE database = ? AND table = ?", database, table)
 	if err != nil {
-		return fmt.Errorf("read columns of %s.%s: %w", database, table, err)
+		return readErr(database, table, err)
 	}
 	defer rows.Close()
 	type col struct{ typ, defaultKind string }
@@ -25,12 +39,12 @@ func checkColumns(ctx context.Context, db *DB, database, table string, l *rowLay
 		var name string
 		var c col
 		if err := rows.Scan(&name, &c.typ, &c.defaultKind); err != nil {
-			return fmt.Errorf("read columns of %s.%s: %w", database, table, err)
+			return readErr(database, table, err)
 		}
 		cols[name] = c
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read columns of %s.%s: %w", database, table, err)
+		return readErr(database, table, err)
 	}
 	if len(cols) == 0 {
 		return fmt.Errorf("table %s.%s does not exist (run the migrations first)", database, table)

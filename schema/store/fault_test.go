@@ -88,6 +88,21 @@ func TestSpoolWhileDown(t *testing.T) {
 		require.Empty(t, spoolFiles(t, dir+"/default.down2"))
 	})
 
+	t.Run("writer starts while clickhouse is down", func(t *testing.T) {
+		srv.Query(t, fmt.Sprintf(postsDDL, "down4"))
+		require.NoError(t, srv.Kill())
+		w, err := NewWriter[postRow](db, "down4", fastRetry(dir))
+		require.NoError(t, err)
+		for i := 0; i < 11_000; i++ {
+			require.NoError(t, w.Write(ctx, makePost(i)))
+		}
+		require.NoError(t, w.Flush(ctx))
+		require.Positive(t, w.Stats().SpoolPending)
+		srv.Restart(t)
+		require.NoError(t, w.Close(ctx))
+		require.Equal(t, "11000", srv.Query(t, "SELECT count() FROM down4 FINAL"))
+	})
+
 	t.Run("cancelled close keeps every row", func(t *testing.T) {
 		srv.Query(t, fmt.Sprintf(postsDDL, "down3"))
 		w, err := NewWriter[postRow](db, "down3", fastRetry(dir))

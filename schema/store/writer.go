@@ -185,7 +185,10 @@ type Writer[T any] struct {
 // NewWriter returns a writer of T rows into table (in db's database, or
 // "database.table"). It checks every tagged column of T against the table
 // now, so a mismatch is an error here and not a rejected batch later, and it
-// starts replaying any batches an earlier writer left in the spool.
+// starts replaying any batches an earlier writer left in the spool. When
+// ClickHouse cannot be asked right now, the writer starts anyway (rows go to
+// the spool until it returns) and the server's own checks at insert time
+// stand in for the column check.
 func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], error) {
 	opts = opts.withDefaults()
 	layout, err := layoutOf(reflect.TypeFor[T]())
@@ -217,7 +220,9 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 
 	ctx, cancel := context.WithTimeout(context.Background(), opts.InsertTimeout)
 	defer cancel()
-	if err := checkColumns(ctx, db, database, name, layout); err != nil {
+	if err := checkColumns(ctx, db, database, name, layout); errors.Is(err, errUnreachable) {
+		w.log.Warn("cannot check the table's columns now; starting anyway", "error", err)
+	} else if err != nil {
 		return nil, err
 	}
 	w.spool, err = openSpool(filepath.Join(opts.SpoolDir, database+"."+name))
