@@ -72,10 +72,11 @@ func (s *Server) account(phone string) *account {
 func (s *Server) accountLocked(phone string) *account {
 	a := s.users[phone]
 	if a == nil {
-		id, _ := strconv.ParseInt(phone, 10, 64)
+		// Ids derive from the phone without revealing it: ids may be logged.
 		h := fnv.New64a()
 		h.Write([]byte("tgsim user " + phone))
-		a = &account{phone: phone, id: id, hash: int64(h.Sum64() >> 1)}
+		sum := h.Sum64()
+		a = &account{phone: phone, id: int64(sum>>34) + 1_000_000, hash: int64(sum >> 1)}
 		s.users[phone] = a
 	}
 	return a

@@ -202,14 +202,20 @@ func (s *Server) unwrap(inv *invocation, bufp **bin.Buffer) error {
 	}
 }
 
-// reject records and answers a call that could not be decoded.
+// reject records and answers a call that could not be decoded. The answer
+// is sent from a goroutine like every other: the read loop never waits for
+// the connection to take a write.
 func (s *Server) reject(inv *invocation, err error) {
 	if inv.method == "" {
 		inv.method = "?"
 	}
 	cc := &callCtx{keyID: inv.keyID, world: s.worldAt(), phone: s.phoneOf(inv.keyID)}
 	s.record(inv, cc, "", err)
-	s.answer(inv, nil, err)
+	s.answers.Add(1)
+	go func() {
+		defer s.answers.Done()
+		s.answer(inv, nil, err)
+	}()
 }
 
 // execute applies limits and faults, runs the method and sends the answer.
