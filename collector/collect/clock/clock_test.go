@@ -70,3 +70,36 @@ func TestRealClock(t *testing.T) {
 	<-tm.C()
 	require.WithinDuration(t, time.Now(), c.Now(), time.Second)
 }
+
+func TestFollower(t *testing.T) {
+	real := NewFake(t0)
+	f := NewFollower(real)
+	require.Equal(t, t0, f.Now(), "real time until the first sample")
+
+	world := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Observe(world)
+	require.Equal(t, world, f.Now())
+	real.Advance(10 * time.Second)
+	require.Equal(t, world.Add(10*time.Second), f.Now(), "speed 1 before a second sample")
+	f.Observe(world.Add(1000 * time.Second)) // the world ran 100 times faster
+	require.InDelta(t, 100, f.Speed(), 1e-9)
+	real.Advance(time.Second)
+	require.Equal(t, world.Add(1100*time.Second), f.Now())
+
+	tm := f.NewTimer(time.Hour) // 36 real seconds at speed 100
+	real.Advance(35 * time.Second)
+	select {
+	case <-tm.C():
+		t.Fatal("fired early")
+	default:
+	}
+	real.Advance(time.Second)
+	<-tm.C()
+
+	// Near real speed the estimate snaps to 1.
+	g := NewFollower(real)
+	g.Observe(world)
+	real.Advance(30 * time.Second)
+	g.Observe(world.Add(31 * time.Second))
+	require.Equal(t, 1.0, g.Speed())
+}
