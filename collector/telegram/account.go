@@ -175,6 +175,9 @@ func Dial(ctx context.Context, opts Options) (*Account, error) {
 			<-ctx.Done()
 			return nil
 		})
+		if a.err != nil && life.Err() == nil {
+			logger.Warn("connection ended", "err", mapError("connection", a.err))
+		}
 	}()
 
 	select {
@@ -225,16 +228,29 @@ func (a *Account) Close() error {
 // error to this package's errors.
 func (a *Account) call(ctx context.Context, method string, rpc func(ctx context.Context) error) error {
 	if a.life.Err() != nil {
-		return fmt.Errorf("%s: %w", method, ErrClosed)
+		return a.closedError(method)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(a.life, cancel)()
 	err := rpc(ctx)
 	if err != nil && a.life.Err() != nil && ctx.Err() != nil {
-		return fmt.Errorf("%s: %w", method, ErrClosed)
+		return a.closedError(method)
 	}
 	return mapError(method, err)
+}
+
+// closedError is ErrClosed, joined with the reason when the connection ended by
+// itself (a revoked session gives ErrAuthRequired as well).
+func (a *Account) closedError(method string) error {
+	select {
+	case <-a.done:
+		if a.err != nil && !errors.Is(a.err, context.Canceled) {
+			return fmt.Errorf("%s: %w: %w", method, ErrClosed, mapError("connection", a.err))
+		}
+	default:
+	}
+	return fmt.Errorf("%s: %w", method, ErrClosed)
 }
 
 // ServerTime returns Telegram's current time (help.getConfig's date). Against

@@ -307,3 +307,20 @@ func TestMapError(t *testing.T) {
 	require.EqualError(t, other, "messages.getHistory: rpc error 400: MSG_ID_INVALID")
 	require.NotErrorIs(t, other, ErrTransient)
 }
+
+func TestClosedError(t *testing.T) {
+	done := make(chan struct{})
+	a := &Account{done: done}
+	require.EqualError(t, a.closedError(MethodGetHistory), "messages.getHistory: account closed")
+
+	close(done)
+	a.err = context.Canceled // Close ended it
+	err := a.closedError(MethodGetHistory)
+	require.ErrorIs(t, err, ErrClosed)
+	require.NotErrorIs(t, err, ErrAuthRequired)
+
+	a.err = fmt.Errorf("connection: %w", tgerr.New(401, "AUTH_KEY_UNREGISTERED")) // it ended by itself
+	err = a.closedError(MethodGetHistory)
+	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, err, ErrAuthRequired)
+}

@@ -27,7 +27,7 @@ type Prompt interface {
 // ErrPhoneUnregistered.
 func (a *Account) Login(ctx context.Context, prompt Prompt) error {
 	if a.life.Err() != nil {
-		return fmt.Errorf("login: %w", ErrClosed)
+		return a.closedError("login")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
