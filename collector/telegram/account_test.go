@@ -6,11 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -582,4 +584,64 @@ func errorAs[T error](err error) (T, bool) {
 	var target T
 	ok := errors.As(err, &target)
 	return target, ok
+}
+
+// BenchmarkGetHistory pages the longest history of the test world through
+// Account (RPC, decoding and conversion to plain types), limits off, with one
+// and with four callers sharing the account.
+func BenchmarkGetHistory(b *testing.B) {
+	w := mustWorld(b)
+	at := simTime(w)
+	var pool world.ChannelView
+	best := 0
+	for _, id := range w.ChannelIDs() {
+		hash, _ := w.AccessHash(id)
+		v, err := w.Channel(id, hash, at)
+		if err != nil {
+			continue
+		}
+		if _, n, err := w.History(id, at, world.HistoryQuery{Limit: 1}); err == nil && n > best {
+			pool, best = v, n
+		}
+	}
+	s := startSim(b, tgsim.Options{World: w, Limits: tgsim.Limits{Off: true}})
+	ctx := context.Background()
+	acc, err := telegram.Dial(ctx, options(s, b.TempDir(), "9996625000", "bench"))
+	require.NoError(b, err)
+	b.Cleanup(func() { require.NoError(b, acc.Close()) })
+	require.NoError(b, acc.Login(ctx, &prompt{code: "22222"}))
+	peer := peerOf(pool)
+
+	for _, workers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var pages, msgs atomic.Int64
+			start := time.Now()
+			for b.Loop() {
+				// Each worker pages the whole history once.
+				var wg sync.WaitGroup
+				for range workers {
+					wg.Go(func() {
+						q := telegram.HistoryQuery{}
+						for {
+							page, err := acc.GetHistory(ctx, peer, q)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if len(page.Messages) == 0 {
+								return
+							}
+							pages.Add(1)
+							msgs.Add(int64(len(page.Messages)))
+							q.OffsetID = page.Messages[len(page.Messages)-1].ID
+						}
+					})
+				}
+				wg.Wait()
+			}
+			secs := time.Since(start).Seconds()
+			b.ReportMetric(float64(pages.Load())/secs, "pages/s")
+			b.ReportMetric(float64(msgs.Load())/secs, "msgs/s")
+		})
+	}
 }
