@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -233,7 +234,11 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 	}
 	if opts.DryRun {
-		sum.Rows[schema.TableChannels] = int64(channels.Len())
+		merged := channels.Rows()
+		sum.Rows[schema.TableChannels] = int64(len(merged))
+		if n := len(aboutLinks(merged)); n > 0 {
+			sum.Rows[schema.TableAccountLinks] += int64(n)
+		}
 		sum.Elapsed = now().Sub(started)
 		if verr.Total > 0 && rejects == nil {
 			return sum, verr
@@ -285,6 +290,17 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		merged := channels.Rows()
 		sum.Rows[schema.TableChannels] = int64(len(merged))
+		// Bios that name accounts on other platforms become proposed account links.
+		if al := aboutLinks(merged); len(al) > 0 {
+			sum.Rows[schema.TableAccountLinks] += int64(len(al))
+			for len(al) > 0 {
+				n := min(len(al), 10000)
+				if err := opts.Sink.Write(ctx, &Rows{AccountLinks: al[:n]}); err != nil {
+					return err
+				}
+				al = al[n:]
+			}
+		}
 		for len(merged) > 0 {
 			n := min(len(merged), 10000)
 			if err := opts.Sink.Write(ctx, &Rows{Channels: merged[:n]}); err != nil {
@@ -321,6 +337,20 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return sum, fmt.Errorf("write run: %w", werr)
 	}
 	return sum, nil
+}
+
+// aboutLinks proposes account links from the about texts of the merged channels.
+func aboutLinks(channels []schema.Channel) []schema.AccountLink {
+	var out []schema.AccountLink
+	for _, c := range channels {
+		for _, l := range crosslink.AboutLinks(crosslink.Account{
+			Platform: c.Platform, ChannelID: c.ChannelID, Username: c.Username, Title: c.Title,
+			About: c.About, FirstSeen: c.FirstSeenAt, LastSeen: c.LastSeenAt,
+		}) {
+			out = append(out, l.Rows()...)
+		}
+	}
+	return out
 }
 
 // readFile parses one file, calling fn for every record. hash, when set, receives the file's

@@ -132,7 +132,7 @@ func TestImportTwiceIntoClickHouse(t *testing.T) {
 	}
 	counts, db := importertest.CheckTwice(t, crowdtangle.Format, files, nil)
 	require.Equal(t, map[string]uint64{
-		"channels": 5, "channel_snapshots": 7, "posts": 8, "post_links": 6, "account_links": 0, "events": 0,
+		"channels": 5, "channel_snapshots": 7, "posts": 8, "post_links": 6, "account_links": 4, "events": 0,
 	}, counts)
 	var followers uint64
 	require.NoError(t, db.Conn().QueryRow(context.Background(),

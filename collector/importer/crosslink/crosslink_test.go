@@ -1,0 +1,258 @@
+package crosslink_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
+	"github.com/tidewatch/tidewatch/collector/importer/importertest"
+	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/store"
+)
+
+var (
+	t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	t1 = t0.Add(30 * 24 * time.Hour)
+)
+
+func TestCombine(t *testing.T) {
+	ev := func(kind string, w float64) crosslink.Evidence { return crosslink.Evidence{Kind: kind, Weight: w} }
+	require.Equal(t, 0.9, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.9)}))
+	require.Equal(t, 0.935, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.9), ev(crosslink.SameHandle, 0.35)}))
+	require.Equal(t, 0.9, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.6), ev(crosslink.HandleInAbout, 0.9)}), "one weight per kind: the strongest")
+	require.Equal(t, 1.0, crosslink.Combine([]crosslink.Evidence{ev(crosslink.Manual, 1), ev(crosslink.SameHandle, 0.35)}))
+	require.Equal(t, 0.0, crosslink.Combine(nil))
+	require.InDelta(t, 0.1, crosslink.PostsWeight(1), 1e-9)
+	require.InDelta(t, 0.336, crosslink.PostsWeight(5), 1e-3)
+	require.Less(t, crosslink.PostsWeight(1000), 0.5+1e-9)
+	require.Equal(t, 0.15, crosslink.SameHandleWeight("abc", true))
+	require.Equal(t, 0.6, crosslink.SameHandleWeight("rybar_force", true))
+	require.Equal(t, 0.35, crosslink.SameHandleWeight("rybar_force", false))
+}
+
+func TestIDAndDecisionVersion(t *testing.T) {
+	id := crosslink.ID("telegram", 1, "twitter", "Rybar")
+	require.Len(t, id, 12)
+	require.Equal(t, id, crosslink.ID("telegram", 1, "twitter", "rybar"))
+	require.NotEqual(t, id, crosslink.ID("telegram", 2, "twitter", "rybar"))
+	d := crosslink.DecisionVersion(t0)
+	require.True(t, crosslink.IsDecided(d))
+	require.False(t, crosslink.IsDecided(schema.Version(t1.AddDate(50, 0, 0))), "no proposal's time reaches a decision")
+	require.Greater(t, crosslink.DecisionVersion(t1), d)
+}
+
+func TestAboutLinks(t *testing.T) {
+	ls := crosslink.AboutLinks(crosslink.Account{Platform: "telegram", ChannelID: 7, About: "News. X: @OpenWatch_en | t.me/other | instagram.com/openwatch | youtube.com/@openwatch", FirstSeen: t0, LastSeen: t1})
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.To.Platform+":"+l.To.Handle+" "+l.To.URL)
+		rows := l.Rows()
+		require.Len(t, rows, 1)
+		require.Equal(t, crosslink.HandleInAbout, rows[0].Evidence)
+		require.Equal(t, crosslink.Proposed, rows[0].Status)
+		require.Equal(t, schema.Version(t1), rows[0].Version)
+		require.Equal(t, t0, rows[0].FirstSeenAt)
+	}
+	require.ElementsMatch(t, []string{
+		"twitter:openwatch_en https://x.com/openwatch_en",
+		"instagram:openwatch https://www.instagram.com/openwatch",
+		"youtube:openwatch https://www.youtube.com/@openwatch",
+	}, got, "t.me/other is the account's own platform: a mention, not a cross-platform link")
+}
+
+func TestSuggestKeepsDecisions(t *testing.T) {
+	in := crosslink.Inputs{
+		Accounts: []crosslink.Account{
+			{Platform: "telegram", ChannelID: 7, Username: "openwatch", Title: "Open Watch", About: "Follow us: x.com/openwatch", FirstSeen: t0, LastSeen: t1},
+			{Platform: "twitter", ChannelID: 99, Username: "OpenWatch", Title: "Open Watch", FirstSeen: t0, LastSeen: t1},
+		},
+		Links: []crosslink.PostLinks{
+			{Platform: "telegram", ChannelID: 7, URL: "https://www.instagram.com/openwatch.ig/", Posts: 5, FirstSeen: t0, LastSeen: t1},
+			{Platform: "telegram", ChannelID: 7, URL: "https://bsky.app/profile/openwatch.bsky.social", Pinned: true, Posts: 1, FirstSeen: t1, LastSeen: t1},
+			{Platform: "telegram", ChannelID: 7, URL: "https://example.org/article", Posts: 3, FirstSeen: t0, LastSeen: t1},
+		},
+	}
+	byKey := func(ls []*crosslink.Link) map[string]*crosslink.Link {
+		m := map[string]*crosslink.Link{}
+		for _, l := range ls {
+			m[l.FromPlatform+">"+l.To.Platform+":"+l.To.Handle] = l
+		}
+		return m
+	}
+	got := byKey(crosslink.Suggest(in))
+	require.Len(t, got, 4)
+	tw := got["telegram>twitter:openwatch"]
+	require.NotNil(t, tw)
+	require.EqualValues(t, 99, tw.To.ChannelID, "the target account is known")
+	require.Equal(t, 0.96, tw.Confidence(), "handle in about (0.9) and same handle with the same name (0.6)")
+	require.Len(t, tw.Rows(), 2)
+	require.Equal(t, 0.6, got["twitter>telegram:openwatch"].Confidence())
+	require.InDelta(t, 0.336, got["telegram>instagram:openwatch.ig"].Confidence(), 1e-3)
+	require.Equal(t, 0.8, got["telegram>bluesky:openwatch.bsky.social"].Confidence())
+
+	// A researcher rejects the X link; suggesting again keeps the decision and its version.
+	decided := crosslink.DecisionVersion(t1.Add(time.Hour))
+	for _, r := range tw.Rows() {
+		r.Status, r.DecidedBy, r.Version = crosslink.Rejected, "ana", decided
+		in.Existing = append(in.Existing, r)
+	}
+	in.Existing = append(in.Existing, schema.AccountLink{FromPlatform: "telegram", FromChannelID: 7, ToPlatform: "vk", ToHandle: "openwatch",
+		Evidence: crosslink.Manual, EvidenceText: "seen in a video", Confidence: 1, Status: crosslink.Accepted, DecidedBy: "ana", Version: decided})
+	again := byKey(crosslink.Suggest(in))
+	require.Len(t, again, 5)
+	for _, r := range again["telegram>twitter:openwatch"].Rows() {
+		require.Equal(t, crosslink.Rejected, r.Status)
+		require.Equal(t, "ana", r.DecidedBy)
+		require.Equal(t, decided, r.Version)
+	}
+	vk := again["telegram>vk:openwatch"]
+	require.Equal(t, 1.0, vk.Confidence())
+	require.Equal(t, crosslink.Accepted, vk.Rows()[0].Status)
+}
+
+func TestParseAccountRefAndActorID(t *testing.T) {
+	for in, want := range map[string]crosslink.AccountRef{
+		"telegram:@Rybar":             {Platform: "telegram", Handle: "rybar"},
+		"Twitter:rybar_force":         {Platform: "twitter", Handle: "rybar_force"},
+		"telegram:id:1326223284":      {Platform: "telegram", ChannelID: 1326223284},
+		"mastodon:@a@mastodon.social": {Platform: "mastodon", Handle: "a@mastodon.social"},
+		"gettr:SomeOne":               {Platform: "gettr", Handle: "someone"},
+	} {
+		got, err := crosslink.ParseAccountRef(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"rybar", "telegram:", "telegram:id:x", ":x", "telegram:a b"} {
+		_, err := crosslink.ParseAccountRef(in)
+		require.Error(t, err, in)
+	}
+	id, err := crosslink.ActorID("  Rybar (military blog) ")
+	require.NoError(t, err)
+	require.Equal(t, "rybar-military-blog", id)
+	_, err = crosslink.ActorID(" -- ")
+	require.Error(t, err)
+}
+
+// TestClickHouse runs the queries of Load on a real server, then suggest, decide and actors.
+func TestClickHouse(t *testing.T) {
+	db := importertest.ClickHouse(t)
+	ctx := context.Background()
+	opts := store.WriterOptions{SpoolDir: t.TempDir()}
+	write := func(table string, rows any) {
+		t.Helper()
+		switch rs := rows.(type) {
+		case []schema.Channel:
+			w, err := store.NewWriter[schema.Channel](db, table, opts)
+			require.NoError(t, err)
+			require.NoError(t, w.Write(ctx, rs...))
+			require.NoError(t, w.Close(ctx))
+		case []schema.ChannelSnapshot:
+			w, err := store.NewWriter[schema.ChannelSnapshot](db, table, opts)
+			require.NoError(t, err)
+			require.NoError(t, w.Write(ctx, rs...))
+			require.NoError(t, w.Close(ctx))
+		case []schema.PostLink:
+			w, err := store.NewWriter[schema.PostLink](db, table, opts)
+			require.NoError(t, err)
+			require.NoError(t, w.Write(ctx, rs...))
+			require.NoError(t, w.Close(ctx))
+		}
+	}
+	write(schema.TableChannels, []schema.Channel{
+		{Platform: "telegram", ChannelID: 7, Username: "openwatch", Title: "Open Watch", About: "Follow us: x.com/openwatch", FirstSeenAt: t0, LastSeenAt: t1, Version: 1},
+		{Platform: "twitter", ChannelID: 99, Username: "OpenWatch", Title: "Open Watch", FirstSeenAt: t0, LastSeenAt: t1, Version: 1},
+	})
+	write(schema.TableChannelSnapshots, []schema.ChannelSnapshot{
+		{Platform: "telegram", ChannelID: 7, SnapshotAt: t0, PinnedPostID: 3},
+		{Platform: "telegram", ChannelID: 7, SnapshotAt: t1, PinnedPostID: 12},
+	})
+	pl := func(post uint64, url, dest string) schema.PostLink {
+		return schema.PostLink{Platform: "telegram", ChannelID: 7, PostID: post, PostedAt: t0.Add(time.Duration(post) * time.Hour), URL: url, LinkKind: "url", SourceKind: "entity", DestPlatform: dest}
+	}
+	write(schema.TablePostLinks, []schema.PostLink{
+		pl(12, "https://bsky.app/profile/openwatch.bsky.social", "bluesky"),
+		pl(3, "https://www.instagram.com/oldpinned", "instagram"),
+		pl(20, "https://www.instagram.com/openwatch.ig", "instagram"),
+		pl(21, "https://www.instagram.com/openwatch.ig", "instagram"),
+		pl(22, "https://example.org/a", "web"),
+	})
+	in, err := crosslink.Load(ctx, db)
+	require.NoError(t, err)
+	require.Len(t, in.Accounts, 2)
+	var pinned []string
+	for _, l := range in.Links {
+		if l.Pinned {
+			pinned = append(pinned, l.URL)
+		}
+	}
+	require.Equal(t, []string{"https://bsky.app/profile/openwatch.bsky.social"}, pinned, "the latest snapshot's pinned post")
+
+	w, err := store.NewWriter[schema.AccountLink](db, schema.TableAccountLinks, opts)
+	require.NoError(t, err)
+	defer w.Close(ctx)
+	suggested := crosslink.Suggest(in)
+	for _, l := range suggested {
+		require.NoError(t, w.Write(ctx, l.Rows()...))
+	}
+	require.NoError(t, w.Flush(ctx))
+	stored, err := crosslink.Existing(ctx, db)
+	require.NoError(t, err)
+	pairs := crosslink.Pairs(stored)
+	require.Len(t, pairs, 5) // twitter, same handle both ways, instagram x2 (pinned old + posts), bluesky
+	var twID string
+	for _, p := range pairs {
+		if p.Rows[0].FromPlatform == "telegram" && p.Rows[0].ToPlatform == "twitter" {
+			twID = p.ID
+		}
+	}
+	require.NotEmpty(t, twID)
+
+	done, err := crosslink.Decide(ctx, db, w, []string{twID[:8]}, crosslink.Accepted, "ana", t1)
+	require.NoError(t, err)
+	require.Equal(t, []string{twID}, done)
+	_, err = crosslink.Decide(ctx, db, w, []string{"ffffffffffff"}, crosslink.Accepted, "ana", t1)
+	require.ErrorIs(t, err, crosslink.ErrNoLink)
+
+	// Suggest again: the decision stays.
+	in, err = crosslink.Load(ctx, db)
+	require.NoError(t, err)
+	for _, l := range crosslink.Suggest(in) {
+		require.NoError(t, w.Write(ctx, l.Rows()...))
+	}
+	require.NoError(t, w.Flush(ctx))
+	stored, err = crosslink.Existing(ctx, db)
+	require.NoError(t, err)
+	for _, p := range crosslink.Pairs(stored) {
+		if p.ID == twID {
+			require.Equal(t, crosslink.Accepted, p.Status)
+			require.Len(t, p.Rows, 2)
+		}
+	}
+
+	// An actor from the accepted link, then one account removed.
+	ends, err := crosslink.LinkEnds(ctx, db, []string{twID})
+	require.NoError(t, err)
+	require.Equal(t, []crosslink.AccountRef{{Platform: "telegram", Handle: "openwatch", ChannelID: 7}, {Platform: "twitter", Handle: "openwatch", ChannelID: 99}}, ends)
+	aw, err := store.NewWriter[schema.ActorAccount](db, schema.TableActorAccounts, opts)
+	require.NoError(t, err)
+	rows, err := crosslink.ActorRows("Open Watch", ends, false, "", t1)
+	require.NoError(t, err)
+	require.NoError(t, aw.Write(ctx, rows...))
+	refs, err := crosslink.Resolve(ctx, db, []crosslink.AccountRef{{Platform: "twitter", Handle: "openwatch"}, {Platform: "vk", Handle: "openwatch"}})
+	require.NoError(t, err)
+	require.EqualValues(t, 99, refs[0].ChannelID)
+	require.Zero(t, refs[1].ChannelID)
+	rows, err = crosslink.ActorRows("Open Watch", refs[:1], true, "", t1.Add(time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, aw.Write(ctx, rows...))
+	require.NoError(t, aw.Close(ctx))
+	actors, err := crosslink.Actors(ctx, db)
+	require.NoError(t, err)
+	require.Len(t, actors, 1)
+	require.Equal(t, "open-watch", actors[0].ID)
+	require.Len(t, actors[0].Accounts, 1)
+	require.Equal(t, "telegram", actors[0].Accounts[0].Platform)
+}
