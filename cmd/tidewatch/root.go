@@ -136,6 +136,8 @@ what is in effect. A bad configuration exits with code 2.`,
 		newVersionCmd(a),
 		newConfigCmd(a),
 		newDBCmd(a),
+		newLoginCmd(a),
+		newAccountsCmd(a),
 	)
 	// Shell completion is left out: the commands are few, and every command
 	// here documents itself with an example, which cobra's generated ones lack.
