@@ -13,8 +13,11 @@
 // A batch is sent when it reaches BatchRows rows (default 100,000, at least
 // 10,000: small inserts leave ClickHouse many parts to merge) or when its
 // first row has waited FlushInterval (default 1 s, jittered per writer).
-// One goroutine per writer sends batches in order; at most QueueBatches full
-// batches wait for it, and Write blocks beyond that, so memory stays bounded.
+// A batch goes out as blocks of 32k rows of one INSERT, acknowledged once.
+// Up to Inserters batches (default 2) are inserted at once over their own
+// connections, so ClickHouse writes one batch's part while the next is on
+// the wire. At most QueueBatches full batches wait, and Write blocks beyond
+// that, so memory stays bounded.
 //
 // # Loss-free delivery
 //

@@ -29,6 +29,7 @@ const (
 	DefaultRetryBackoff  = 100 * time.Millisecond
 	DefaultMaxBackoff    = 5 * time.Second
 	DefaultQueueBatches  = 2
+	DefaultInserters     = 2
 	DefaultInsertTimeout = 2 * time.Minute
 )
 
@@ -65,10 +66,14 @@ type WriterOptions struct {
 	// the spool while ClickHouse stays away.
 	RetryBackoff time.Duration
 	MaxBackoff   time.Duration
-	// QueueBatches is how many full batches may wait for the sender. With
-	// the batch being filled and the one being sent, memory holds at most
-	// QueueBatches+2 batches; Write blocks beyond that.
+	// QueueBatches is how many full batches may wait for the sender.
+	// Memory holds at most QueueBatches + Inserters + 1 batches (the one
+	// being filled); Write blocks beyond that.
 	QueueBatches int
+	// Inserters is how many batches are inserted at once, each over its
+	// own connection. Two let ClickHouse write one batch's part while the
+	// next batch is on the wire. Default DefaultInserters.
+	Inserters int
 	// InsertTimeout bounds one insert attempt.
 	InsertTimeout time.Duration
 	// Logger receives outages, spooling and replays; nil is silent.
@@ -101,6 +106,9 @@ func (o WriterOptions) withDefaults() WriterOptions {
 	o.MaxBackoff = max(o.MaxBackoff, o.RetryBackoff)
 	if o.QueueBatches <= 0 {
 		o.QueueBatches = DefaultQueueBatches
+	}
+	if o.Inserters <= 0 {
+		o.Inserters = DefaultInserters
 	}
 	if o.InsertTimeout <= 0 {
 		o.InsertTimeout = DefaultInsertTimeout
@@ -164,14 +172,17 @@ type Writer[T any] struct {
 	closed  bool
 	spaceCh chan struct{} // closed when the sender takes an item
 
-	queue chan item
-	free  chan *batch
+	queue   chan item
+	free    chan *batch
+	jobs    chan *batch       // sender -> inserters
+	results chan insertResult // inserters -> sender
 
 	// Owned by the sender goroutine once it runs.
 	spool          *spool
 	nextReplay     time.Time
 	replayBackoff  time.Duration
 	rejectedErrors []error
+	inflight       int // batches handed to inserters, results not seen yet
 
 	stats      counters
 	collectors []prometheus.Collector
@@ -211,7 +222,9 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 		opts:    opts,
 		spaceCh: make(chan struct{}),
 		queue:   make(chan item, opts.QueueBatches),
-		free:    make(chan *batch, opts.QueueBatches+2),
+		free:    make(chan *batch, opts.QueueBatches+opts.Inserters+1),
+		jobs:    make(chan *batch),
+		results: make(chan insertResult, opts.Inserters),
 		stop:    make(chan struct{}),
 	}
 	w.log = opts.Logger.With("table", w.table)
@@ -240,9 +253,12 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 	}
 	w.cur = w.newBatch()
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	w.wg.Add(2)
+	w.wg.Add(2 + opts.Inserters)
 	go w.send()
 	go w.tick()
+	for i := 0; i < opts.Inserters; i++ {
+		go w.inserter()
+	}
 	return w, nil
 }
 
@@ -463,17 +479,28 @@ func (w *Writer[T]) send() {
 	if w.spool.pending() > 0 {
 		replay.Reset(0)
 	}
+	defer close(w.jobs) // ends the inserters
 	for {
+		// A batch is taken from the queue only when an inserter is free.
+		var queue <-chan item
+		if w.inflight < w.opts.Inserters {
+			queue = w.queue
+		}
 		select {
-		case it := <-w.queue:
+		case it := <-queue:
 			w.mu.Lock()
 			close(w.spaceCh)
 			w.spaceCh = make(chan struct{})
 			w.mu.Unlock()
 			w.handle(it)
+		case r := <-w.results:
+			w.inflight--
+			w.settle(r)
 		case <-replay.C:
 			w.replay(1)
 		case <-w.stop:
+			// w.ctx is cancelled: inserts in flight end at once.
+			w.waitInflight()
 			w.shutdown()
 			return
 		}
@@ -492,17 +519,14 @@ func (w *Writer[T]) handle(it item) {
 		}
 		if w.spool.pending() > 0 {
 			w.storeSpooled(b)
-		} else if err := w.insert(b, w.opts.MaxAttempts); err == nil {
-			w.recycle(b)
-		} else if errors.Is(err, ErrRejected) {
-			w.reject(b, err)
 		} else {
-			w.log.Warn("clickhouse unreachable, spooling", "rows", b.rows, "error", err)
-			w.storeSpooled(b)
-			w.nextReplay = time.Now().Add(w.replayBackoff)
+			w.jobs <- b // an inserter is free: the loop checked inflight
+			w.inflight++
 		}
 	}
 	if it.done != nil {
+		// Everything before the marker must be stored before it answers.
+		w.waitInflight()
 		var err error
 		if w.spool.pending() > 0 {
 			attempts := 1
@@ -517,6 +541,40 @@ func (w *Writer[T]) handle(it item) {
 		err = errors.Join(append(w.rejectedErrors, err)...)
 		w.rejectedErrors = nil
 		it.done <- err
+	}
+}
+
+type insertResult struct {
+	b   *batch
+	err error
+}
+
+// inserter inserts the batches the sender hands it, with retries, and
+// reports each outcome back; the sender alone decides what happens next.
+func (w *Writer[T]) inserter() {
+	defer w.wg.Done()
+	for b := range w.jobs {
+		w.results <- insertResult{b: b, err: w.insert(b, w.opts.MaxAttempts)}
+	}
+}
+
+func (w *Writer[T]) waitInflight() {
+	for ; w.inflight > 0; w.inflight-- {
+		w.settle(<-w.results)
+	}
+}
+
+// settle deals with the outcome of one insert.
+func (w *Writer[T]) settle(r insertResult) {
+	switch {
+	case r.err == nil:
+		w.recycle(r.b)
+	case errors.Is(r.err, ErrRejected):
+		w.reject(r.b, r.err)
+	default:
+		w.log.Warn("clickhouse unreachable, spooling", "rows", r.b.rows, "error", r.err)
+		w.storeSpooled(r.b)
+		w.nextReplay = time.Now().Add(w.replayBackoff)
 	}
 }
 
