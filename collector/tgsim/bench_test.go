@@ -96,7 +96,7 @@ func BenchmarkServePages(b *testing.B) {
 func BenchmarkHistoryPage(b *testing.B) {
 	w := mustWorld(b)
 	at := testTime(w)
-	s, err := New(Options{World: w, Limits: Limits{Off: true}, CacheBytes: -1})
+	s, err := New(Options{World: w, Limits: Limits{Off: true}})
 	require.NoError(b, err)
 	refs := activeRefs(b, w, at)
 	cc := &callCtx{world: at}

@@ -51,26 +51,44 @@ func (c *pageCache) get(k historyKey) (rawObject, string, bool) {
 }
 
 // encodeWith runs f on a reused buffer and message scratch and returns the
-// bytes written as a new slice of exactly their size. Reuse matters: a page
-// of 100 messages is about 30 KB, and growing a buffer from empty or
-// allocating every message's structs costs more than the encoding itself.
-func (c *pageCache) encodeWith(f func(*encoder) error) (rawObject, error) {
+// bytes written, still in the buffer: release them once sent. Reuse
+// matters: a page of 100 messages is about 30 KB, and growing a buffer from
+// empty or allocating every message's structs costs more than the encoding.
+func (c *pageCache) encodeWith(f func(*encoder) error) (*encodedPage, error) {
 	e, _ := c.bufs.Get().(*encoder)
 	if e == nil {
 		e = &encoder{buf: bin.Buffer{Buf: make([]byte, 0, 64<<10)}, sc: newMsgScratch()}
 	}
-	defer c.bufs.Put(e)
 	e.buf.Reset()
 	if err := f(e); err != nil {
+		c.bufs.Put(e)
 		return nil, err
 	}
-	return rawObject(append([]byte(nil), e.buf.Buf...)), nil
+	return &encodedPage{e: e, c: c}, nil
 }
 
-// encode encodes obj into a new slice of exactly its size.
-func (c *pageCache) encode(obj bin.Encoder) (rawObject, error) {
+// encode encodes obj into a pooled buffer.
+func (c *pageCache) encode(obj bin.Encoder) (*encodedPage, error) {
 	return c.encodeWith(func(e *encoder) error { return obj.Encode(&e.buf) })
 }
+
+// encodedPage is an answer encoded into a pooled buffer.
+type encodedPage struct {
+	e *encoder
+	c *pageCache
+}
+
+// Encode writes the encoded answer.
+func (p *encodedPage) Encode(b *bin.Buffer) error {
+	b.Put(p.e.buf.Buf)
+	return nil
+}
+
+// bytes are valid until release.
+func (p *encodedPage) bytes() rawObject { return p.e.buf.Buf }
+
+// release returns the buffer to the pool.
+func (p *encodedPage) release() { p.c.bufs.Put(p.e) }
 
 // encoder is a reusable encoding buffer with its message scratch and a
 // buffer for the world's messages.
@@ -80,11 +98,12 @@ type encoder struct {
 	msgs []world.Message
 }
 
-// put keeps an encoded page.
-func (c *pageCache) put(k historyKey, raw rawObject, summary string) {
-	if c.max <= 0 || len(raw) > c.max/4 {
+// put keeps a copy of an encoded page.
+func (c *pageCache) put(k historyKey, page rawObject, summary string) {
+	if c.max <= 0 || len(page) > c.max/4 {
 		return
 	}
+	raw := rawObject(append([]byte(nil), page...))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.items[k]; ok {

@@ -297,18 +297,31 @@ func (s *Server) answer(inv *invocation, res bin.Encoder, err error) {
 		}
 		sendErr = s.srv.SendErr(&inv.req, rpcErr)
 	} else {
-		raw, ok := res.(rawObject)
-		if !ok {
-			raw, sendErr = s.cache.encode(res)
-		}
-		if sendErr == nil {
-			sendErr = s.srv.Send(inv.req.RequestCtx, inv.req.Session, proto.MessageServerResponse,
-				rpcResult{reqMsgID: inv.req.MsgID, result: raw})
+		switch r := res.(type) {
+		case rawObject:
+			sendErr = s.sendRaw(inv, r)
+		case *encodedPage:
+			sendErr = s.sendRaw(inv, r.bytes())
+			r.release()
+		default:
+			page, err := s.cache.encode(r)
+			if err != nil {
+				sendErr = err
+				break
+			}
+			sendErr = s.sendRaw(inv, page.bytes())
+			page.release()
 		}
 	}
 	if sendErr != nil {
 		s.log.Debug("tgsim answer not delivered", "method", inv.method, "err", sendErr)
 	}
+}
+
+// sendRaw sends an encoded result.
+func (s *Server) sendRaw(inv *invocation, raw rawObject) error {
+	return s.srv.Send(inv.req.RequestCtx, inv.req.Session, proto.MessageServerResponse,
+		rpcResult{reqMsgID: inv.req.MsgID, result: raw})
 }
 
 func (s *Server) record(inv *invocation, cc *callCtx, summary string, err error) {

@@ -37,8 +37,10 @@
 // # Methods
 //
 // help.getConfig (DC options pointing at the server, date = world time),
-// users.getUsers (self), auth.sendCode, auth.signIn, auth.checkPassword,
-// account.getPassword, auth.logOut, contacts.resolveUsername,
+// help.getNearestDc, users.getUsers (self), updates.getState and
+// updates.getDifference (nothing ever changes for the test accounts),
+// auth.sendCode, auth.signIn, auth.checkPassword, account.getPassword,
+// auth.logOut, contacts.resolveUsername,
 // channels.getChannels, channels.getFullChannel, messages.getHistory,
 // messages.getMessagesViews, channels.getMessages and
 // channels.getChannelRecommendations answer from the world with Telegram's
@@ -56,9 +58,9 @@
 // second. Message dates, counters and help.getConfig's date follow it, which
 // is how a client follows the simulator's clock, as it would Telegram's.
 // MTProto's own message ids and time checks use real time, so any speed
-// works. Answers see the world as of the current CacheBucket (one world
-// second by default), and repeated history pages within a bucket come from
-// a cache of encoded pages.
+// works. Answers see the world as of the start of the current CacheBucket
+// (one world second by default); with Options.CacheBytes, history pages
+// asked for again within a bucket come from a cache of encoded pages.
 //
 // # Rate limits
 //

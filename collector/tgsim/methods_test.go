@@ -221,6 +221,13 @@ func TestUnsupportedMethodsAreRecorded(t *testing.T) {
 		// The connection survived all of it.
 		_, err = api.HelpGetConfig(ctx)
 		require.NoError(t, err)
+		// What clients with an update handler ask on connecting is answered.
+		state, err := api.UpdatesGetState(ctx)
+		require.NoError(t, err)
+		require.Equal(t, testTime(w).Unix(), int64(state.Date))
+		nearest, err := api.HelpGetNearestDC(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, nearest.ThisDC)
 	})
 	st2 := s.Stats()
 	require.Equal(t, 1, st2.Methods["channels.joinChannel"])

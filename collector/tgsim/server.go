@@ -45,8 +45,10 @@ type Options struct {
 	// MaxCalls is the number of most recent calls kept for Calls; zero means
 	// 100,000, negative keeps none (counts are always complete).
 	MaxCalls int
-	// CacheBytes bounds the cache of encoded history pages; zero means 64 MiB,
-	// negative disables the cache.
+	// CacheBytes bounds the cache of encoded history pages; zero disables
+	// it. The cache pays when clients read the same pages within one
+	// CacheBucket: several collectors on one world, or repeated passes with
+	// a coarse bucket.
 	CacheBytes int
 	// CacheBucket is the world-time resolution of answers: queries within one
 	// bucket see the world as of the bucket's start, so repeated pages are
@@ -118,9 +120,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxCalls == 0 {
 		opts.MaxCalls = 100_000
-	}
-	if opts.CacheBytes == 0 {
-		opts.CacheBytes = 64 << 20
 	}
 	if opts.CacheBucket <= 0 {
 		opts.CacheBucket = time.Second
