@@ -35,6 +35,12 @@ func (r *Rows) Empty() bool {
 	return len(r.Channels)+len(r.Snapshots)+len(r.Posts)+len(r.PostLinks)+len(r.AccountLinks)+len(r.Events) == 0
 }
 
+// PartialIdentityVersion is the version of channels rows built from exports that name an
+// account without describing it (a posts file, a Telegram Desktop export: no about text, no
+// followers). channels is a ReplacingMergeTree that keeps whole rows, so such a row must lose
+// to any fuller observation, whatever its time, and still exist when there is none.
+const PartialIdentityVersion = 1
+
 // AccountRef names an account of a platform by its id, its handle or both.
 type AccountRef struct {
 	Platform string

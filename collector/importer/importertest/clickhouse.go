@@ -100,3 +100,9 @@ func CheckTwice(t *testing.T, f importer.Format, files []string, opts *importer.
 	require.EqualValues(t, 2, ok)
 	return first, db
 }
+
+// Exec runs a statement or fails the test.
+func Exec(t testing.TB, db *store.DB, sql string) {
+	t.Helper()
+	require.NoError(t, db.Conn().Exec(context.Background(), sql), sql)
+}

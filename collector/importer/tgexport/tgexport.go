@@ -359,7 +359,9 @@ func (p *parser) message(m *message, rec *importer.Record) {
 	}
 	ch := p.channel
 	ch.FirstSeenAt, ch.LastSeenAt = p.first, p.last
-	ch.Version = schema.Version(p.last)
+	// An export names the channel but has no username, about text or subscribers: its row
+	// must not replace a fuller one the collector wrote.
+	ch.Version = importer.PartialIdentityVersion
 	rec.Rows.Channels = append(rec.Rows.Channels, ch)
 	rec.Authors = append(rec.Authors, importer.AccountRef{Platform: schema.PlatformTelegram, ID: ch.ExternalID})
 }
