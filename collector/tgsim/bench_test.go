@@ -109,8 +109,10 @@ func BenchmarkHistoryPage(b *testing.B) {
 			Peer:  &tg.InputPeerChannel{ChannelID: ref.ID, AccessHash: ref.Hash},
 			Limit: 100, OffsetID: 101 + i%200,
 		})
-		if _, _, err := run(context.Background(), cc); err != nil {
+		res, _, err := run(context.Background(), cc)
+		if err != nil {
 			b.Fatal(err)
 		}
+		res.(*encodedPage).release()
 	}
 }
