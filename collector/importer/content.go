@@ -39,6 +39,9 @@ func (e *Env) Extract(p *schema.Post, c Content, rows *Rows) {
 	if e.StoreText {
 		p.Text = c.Text
 	}
+	if e.validating {
+		return
+	}
 	var ex links.Extracted
 	if !c.Structured {
 		ex = links.ExtractAll(c.Text, c.Entities)

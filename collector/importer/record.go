@@ -119,6 +119,10 @@ type Env struct {
 	ObservedAt time.Time
 	// Location reads local times written without a zone (UTC when nil).
 	Location *time.Location
+
+	// validating is set in the first pass of an import that will write: only errors and
+	// authors matter then, so Extract skips the links, which cannot be wrong.
+	validating bool
 }
 
 // Loc is the location of local times without a zone.
@@ -151,26 +155,34 @@ func (e *Env) MentionName(platform, handle string) string {
 // Study is the set of accounts under study, by id and by handle. The zero value and nil are
 // empty sets.
 type Study struct {
-	ids     map[string]struct{}
-	handles map[string]struct{}
+	ids     map[studyKey]struct{}
+	handles map[studyKey]struct{}
 }
+
+type studyKey struct{ platform, value string }
 
 // NewStudy makes an empty set.
 func NewStudy() *Study {
-	return &Study{ids: map[string]struct{}{}, handles: map[string]struct{}{}}
+	return &Study{ids: map[studyKey]struct{}{}, handles: map[studyKey]struct{}{}}
 }
 
 // Add puts an account into the set.
 func (s *Study) Add(a AccountRef) {
 	if s.ids == nil {
-		s.ids = map[string]struct{}{}
-		s.handles = map[string]struct{}{}
+		s.ids = map[studyKey]struct{}{}
+		s.handles = map[studyKey]struct{}{}
 	}
 	if a.ID != "" {
-		s.ids[a.Platform+":"+a.ID] = struct{}{}
+		k := studyKey{a.Platform, a.ID}
+		if _, ok := s.ids[k]; !ok {
+			s.ids[k] = struct{}{}
+		}
 	}
 	if a.Handle != "" {
-		s.handles[a.Platform+":"+strings.ToLower(strings.TrimPrefix(a.Handle, "@"))] = struct{}{}
+		k := studyKey{a.Platform, strings.ToLower(strings.TrimPrefix(a.Handle, "@"))}
+		if _, ok := s.handles[k]; !ok {
+			s.handles[k] = struct{}{}
+		}
 	}
 }
 
@@ -179,7 +191,7 @@ func (s *Study) HasID(platform, id string) bool {
 	if s == nil || id == "" {
 		return false
 	}
-	_, ok := s.ids[platform+":"+id]
+	_, ok := s.ids[studyKey{platform, id}]
 	return ok
 }
 
@@ -188,7 +200,7 @@ func (s *Study) HasHandle(platform, handle string) bool {
 	if s == nil || handle == "" {
 		return false
 	}
-	_, ok := s.handles[platform+":"+strings.ToLower(strings.TrimPrefix(handle, "@"))]
+	_, ok := s.handles[studyKey{platform, strings.ToLower(strings.TrimPrefix(handle, "@"))}]
 	return ok
 }
 

@@ -20,9 +20,14 @@ type StoreSink struct {
 	runs         *store.Writer[schema.Run]
 }
 
-// NewStoreSink opens the writers. Close must be called to flush and stop them.
+// NewStoreSink opens the writers. Close must be called to flush and stop them. The tables an
+// import writes few rows to (channels, once per account at the end; account links; events;
+// runs) get the smallest batches the writer allows, since every batch is allocated at its
+// full size.
 func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err error) {
 	s := &StoreSink{}
+	small := opts
+	small.BatchRows = store.MinBatchRows
 	var open []func(context.Context) error
 	defer func() {
 		if err != nil {
@@ -31,7 +36,7 @@ func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err err
 			}
 		}
 	}()
-	if s.channels, err = store.NewWriter[schema.Channel](db, schema.TableChannels, opts); err != nil {
+	if s.channels, err = store.NewWriter[schema.Channel](db, schema.TableChannels, small); err != nil {
 		return nil, err
 	}
 	open = append(open, s.channels.Close)
@@ -47,15 +52,15 @@ func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err err
 		return nil, err
 	}
 	open = append(open, s.postLinks.Close)
-	if s.accountLinks, err = store.NewWriter[schema.AccountLink](db, schema.TableAccountLinks, opts); err != nil {
+	if s.accountLinks, err = store.NewWriter[schema.AccountLink](db, schema.TableAccountLinks, small); err != nil {
 		return nil, err
 	}
 	open = append(open, s.accountLinks.Close)
-	if s.events, err = store.NewWriter[schema.Event](db, schema.TableEvents, opts); err != nil {
+	if s.events, err = store.NewWriter[schema.Event](db, schema.TableEvents, small); err != nil {
 		return nil, err
 	}
 	open = append(open, s.events.Close)
-	if s.runs, err = store.NewWriter[schema.Run](db, schema.TableRuns, opts); err != nil {
+	if s.runs, err = store.NewWriter[schema.Run](db, schema.TableRuns, small); err != nil {
 		return nil, err
 	}
 	return s, nil
