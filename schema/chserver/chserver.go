@@ -354,17 +354,26 @@ func isAlive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	// The leader of a thread group turns zombie while its other threads
+	// may still be exiting, holding the sockets: the process counts as gone
+	// only when no thread is left running.
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return false
 	}
-	// The state follows the command name in parentheses.
-	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
-		if st := b[i+2]; st == 'Z' || st == 'X' {
-			return false
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		// The state follows the command name in parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+			if st := b[i+2]; st != 'Z' && st != 'X' {
+				return true
+			}
 		}
 	}
-	return true
+	return false
 }
 
 // waitGone polls until pid is gone or timeout passes; ctx only shortens it.
