@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -101,6 +102,32 @@ func TestSpoolWhileDown(t *testing.T) {
 		srv.Restart(t)
 		require.NoError(t, w.Close(ctx))
 		require.Equal(t, "11000", srv.Query(t, "SELECT count() FROM down4 FINAL"))
+	})
+
+	t.Run("a batch replayed twice counts once", func(t *testing.T) {
+		srv.Query(t, fmt.Sprintf(postsDDL, "twice"))
+		sdir := filepath.Join(dir, "default.twice")
+		w, err := NewWriter[postRow](db, "twice", fastRetry(dir))
+		require.NoError(t, err)
+		require.NoError(t, srv.Kill())
+		for i := 0; i < 10_500; i++ {
+			require.NoError(t, w.Write(ctx, makePost(i)))
+		}
+		require.ErrorIs(t, w.Close(ctx), ErrSpoolPending)
+		files := spoolFiles(t, sdir)
+		require.NotEmpty(t, files)
+		// Keep copies, as if deleting them after their insert had failed.
+		for i, f := range files {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(sdir, fmt.Sprintf("%020d%s", 1000+i, spoolSuffix)), data, 0o644))
+		}
+		srv.Restart(t)
+		w, err = NewWriter[postRow](db, "twice", fastRetry(dir))
+		require.NoError(t, err)
+		require.NoError(t, w.Close(ctx))
+		require.Equal(t, uint64(2*len(files)), w.Stats().Replayed, "every row arrived twice")
+		require.Equal(t, "10500", srv.Query(t, "SELECT count() FROM twice FINAL"), "and counts once")
 	})
 
 	t.Run("cancelled close keeps every row", func(t *testing.T) {
