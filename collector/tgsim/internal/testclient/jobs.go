@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,20 @@ func Main() int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline())
 	defer cancel()
+	// TGSIM_TESTCLIENT_CPUPROFILE profiles the client side of a benchmark.
+	if path := os.Getenv("TGSIM_TESTCLIENT_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testclient:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "testclient:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := Do(ctx, job)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testclient:", err)
