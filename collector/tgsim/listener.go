@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -49,16 +50,19 @@ func (l *trackingListener) acceptLoop() {
 	for {
 		c, err := l.inner.Accept()
 		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like pass: wait a little and
+			// accept again, as net/http does.
+			t := time.NewTimer(50 * time.Millisecond)
 			select {
 			case <-l.done:
+				t.Stop()
 				return
-			default:
+			case <-t.C:
 			}
-			var ne net.Error
-			if ok := asNetError(err, &ne); ok && ne.Timeout() {
-				continue
-			}
-			return
+			continue
 		}
 		tc := &trackedConn{Conn: c, owner: l}
 		if !l.track(tc) {
@@ -70,13 +74,6 @@ func (l *trackingListener) acceptLoop() {
 	}
 }
 
-func asNetError(err error, target *net.Error) bool {
-	ne, ok := err.(net.Error)
-	if ok {
-		*target = ne
-	}
-	return ok
-}
 
 // readHeader waits for the transport header and then offers the connection
 // to Accept.

@@ -344,12 +344,16 @@ func (s *Server) PublicKeyPEM() []byte {
 // Port, Static: true}}}, Resolver: dcs.Plain(...)} the unchanged client talks
 // to the simulator.
 type ClientConfig struct {
-	DC          int
-	Addr        string
-	Host        string
-	Port        int
-	Key         *rsa.PublicKey
-	KeyPEM      []byte
+	// DC is the data center id the client must use.
+	DC int
+	// Addr is "host:port"; Host and Port are its parts.
+	Addr string
+	Host string
+	Port int
+	// Key is the server's public key, KeyPEM the same as PKCS1 PEM.
+	Key    *rsa.PublicKey
+	KeyPEM []byte
+	// Fingerprint is the key's MTProto fingerprint.
 	Fingerprint int64
 }
 
