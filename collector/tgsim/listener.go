@@ -74,7 +74,6 @@ func (l *trackingListener) acceptLoop() {
 	}
 }
 
-
 // readHeader waits for the transport header and then offers the connection
 // to Accept.
 func (l *trackingListener) readHeader(tc *trackedConn) {
