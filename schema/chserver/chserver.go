@@ -196,6 +196,15 @@ func Start(ctx context.Context, opts Options) (*Status, error) {
 	if pid != 0 {
 		// A server of ours is alive: it either answers already or is still
 		// starting, and in both cases a second one must not be launched.
+		// It must also be the server these options describe, or clients
+		// would be sent to ports it does not listen on.
+		want, err := r.renderConfig()
+		if err != nil {
+			return nil, err
+		}
+		if have, _ := os.ReadFile(r.path(configName)); !bytes.Equal(have, want) {
+			return nil, fmt.Errorf("clickhouse-server %d in %s runs with other settings (ports); stop it first", pid, r.dir)
+		}
 		if err := r.waitReady(ctx, pid); err != nil {
 			return nil, err
 		}
@@ -497,6 +506,17 @@ func (r resolved) writeConfig() error {
 			return fmt.Errorf("create %s: %w", d, err)
 		}
 	}
+	b, err := r.renderConfig()
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(r.path(configName), b); err != nil {
+		return fmt.Errorf("write server config: %w", err)
+	}
+	return nil
+}
+
+func (r resolved) renderConfig() ([]byte, error) {
 	var b bytes.Buffer
 	err := configTemplate.Execute(&b, map[string]any{
 		"Host":            Host,
@@ -508,12 +528,9 @@ func (r resolved) writeConfig() error {
 		"Config":          r.path(configName),
 	})
 	if err != nil {
-		return fmt.Errorf("render server config: %w", err)
+		return nil, fmt.Errorf("render server config: %w", err)
 	}
-	if err := writeFileAtomic(r.path(configName), b.Bytes()); err != nil {
-		return fmt.Errorf("write server config: %w", err)
-	}
-	return nil
+	return b.Bytes(), nil
 }
 
 // configTemplate is the whole server configuration. 18.16 refuses to start

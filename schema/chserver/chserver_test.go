@@ -134,6 +134,12 @@ func TestLifecycle(t *testing.T) {
 	require.True(t, st.Running)
 	require.Equal(t, pid, st.PID)
 
+	// The running server is not the one other ports describe.
+	other := opts
+	other.HTTPPort++
+	_, err = Start(ctx, other)
+	require.ErrorContains(t, err, "runs with other settings")
+
 	// The native port answers a query.
 	out, err := exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strconv.Itoa(opts.TCPPort),
 		"--query", "SELECT value FROM system.settings WHERE name = 'allow_experimental_low_cardinality_type'").CombinedOutput()
