@@ -155,3 +155,16 @@ func TestServe(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, block.Bytes, x509.MarshalPKCS1PublicKey(&again.PublicKey))
 }
+
+func TestServeRejectsBadLimitsFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "limits.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"methods": {"messages.getHistory": {"rate": 1, "burst": 0}}}`), 0o600))
+	code, _, stderr := run(t, context.Background(), "serve", "--channels", "10", "--limits", bad)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, stderr, `limits: method "messages.getHistory": burst 0: want >= 1`)
+	require.NoError(t, os.WriteFile(bad, []byte(`{"grase": "1s"}`), 0o600))
+	code, _, stderr = run(t, context.Background(), "serve", "--channels", "10", "--limits", bad)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, stderr, `unknown field "grase"`)
+}

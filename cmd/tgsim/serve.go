@@ -57,7 +57,11 @@ real second; clients see world time in help.getConfig's date and in message
 dates. Rate limits are Telegram-like by default (FLOOD_WAIT_X, escalating
 waits for contacts.resolveUsername, USER_DEACTIVATED_BAN for accounts that
 call on through their waits); --no-limits turns them off and --limits FILE
-replaces them (JSON, the tgsim.Limits fields; durations in nanoseconds).
+replaces them (JSON, the tgsim.Limits fields), for example
+  {"methods": {"messages.getHistory": {"rate": 5, "burst": 20},
+               "contacts.resolveUsername": {"rate": 0.2, "burst": 5}},
+   "ban_after": 10, "grace": "2s", "max_wait": "1h"}
+(methods not listed there are not limited unless "*" is).
 
 --control ADDR serves a control endpoint (JSON over HTTP) to inject faults
 while running: GET /stats, GET /calls, GET|POST /faults, GET|POST /limits,
@@ -146,9 +150,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts.Limits); err != nil {
+		if err := json.Unmarshal(data, &opts.Limits); err != nil {
 			return fmt.Errorf("%s: %w", o.limitsFile, err)
 		}
 	}

@@ -75,14 +75,14 @@ func TestControlEndpoint(t *testing.T) {
 		return res.StatusCode, string(b)
 	}
 
-	code, body := do("POST", "/faults", `{"latency": 1000000, "internal_rate": 0.25}`)
+	code, body := do("POST", "/faults", `{"latency": "1ms", "internal_rate": 0.25}`)
 	require.Equal(t, 200, code, body)
 	require.Equal(t, Faults{Latency: time.Millisecond, InternalRate: 0.25}, s.Faults())
 	code, body = do("POST", "/faults", `{"internal_rate": 2}`)
 	require.Equal(t, 400, code)
 	require.Contains(t, body, "internal_rate 2")
 
-	code, body = do("POST", "/limits", `{"methods": {"messages.getHistory": {"rate": 1, "burst": 2}}, "ban_after": 5}`)
+	code, body = do("POST", "/limits", `{"methods": {"messages.getHistory": {"rate": 1, "burst": 2}}, "ban_after": 5, "grace": "2s"}`)
 	require.Equal(t, 200, code, body)
 	require.Equal(t, Budget{Rate: 1, Burst: 2}, s.Limits().Methods["messages.getHistory"])
 	require.Equal(t, 5, s.Limits().BanAfter)
@@ -111,4 +111,30 @@ func TestControlEndpoint(t *testing.T) {
 	code, body = do("GET", "/calls?method=messages.getHistory", "")
 	require.Equal(t, 200, code)
 	require.JSONEq(t, "[]", body)
+}
+
+func TestLimitsAndFaultsJSON(t *testing.T) {
+	l := Limits{
+		Methods:         map[string]Budget{"messages.getHistory": {Rate: 2, Burst: 5}},
+		EscalationReset: 10 * time.Minute, MaxWait: time.Hour, Grace: 1500 * time.Millisecond, BanAfter: 7,
+	}
+	b, err := json.Marshal(l)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"off": false, "methods": {"messages.getHistory": {"rate": 2, "burst": 5}},
+		"escalation_reset": "10m0s", "max_wait": "1h0m0s", "ban_after": 7, "grace": "1.5s"}`, string(b))
+	var back Limits
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, l, back)
+	require.NoError(t, json.Unmarshal([]byte(`{"grace": 1000000}`), &back), "nanoseconds too")
+	require.Equal(t, time.Millisecond, back.Grace)
+	require.ErrorContains(t, json.Unmarshal([]byte(`{"graec": "1s"}`), &back), `unknown field "graec"`)
+	require.ErrorContains(t, json.Unmarshal([]byte(`{"grace": "soon"}`), &back), `duration "soon"`)
+
+	f := Faults{Latency: 250 * time.Millisecond, TimeoutRate: 0.1}
+	b, err = json.Marshal(f)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"latency": "250ms", "timeout_rate": 0.1}`, string(b))
+	var fb Faults
+	require.NoError(t, json.Unmarshal(b, &fb))
+	require.Equal(t, f, fb)
 }

@@ -16,7 +16,7 @@ import (
 //	GET  /calls                     recorded calls (JSON array; ?method=NAME filters)
 //	GET  /clock                     {"world": RFC3339, "speed": X}
 //	POST /clock?world=RFC3339&speed=X   move the world clock and/or change its speed
-//	GET  /faults, POST /faults      read or replace the faults (JSON Faults; durations in ns)
+//	GET  /faults, POST /faults      read or replace the faults (JSON Faults; durations such as "250ms")
 //	GET  /limits, POST /limits      read or replace the rate limits (JSON Limits)
 //	POST /drop                      close every client connection
 //	POST /restart?down=2s           stop, wait, listen again on the same address

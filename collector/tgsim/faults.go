@@ -15,16 +15,16 @@ import (
 // Server.DropConnections and the server restarts with Server.Restart.
 type Faults struct {
 	// Latency is added before every answer.
-	Latency time.Duration `json:"latency,omitempty"`
+	Latency time.Duration
 	// Jitter adds a uniformly random extra delay in [0, Jitter).
-	Jitter time.Duration `json:"jitter,omitempty"`
+	Jitter time.Duration
 	// InternalRate is the fraction of calls answered 500 INTERNAL.
-	InternalRate float64 `json:"internal_rate,omitempty"`
+	InternalRate float64
 	// TimeoutRate is the fraction of calls answered -503 TIMEOUT.
-	TimeoutRate float64 `json:"timeout_rate,omitempty"`
+	TimeoutRate float64
 	// DropRate is the fraction of calls whose connection is closed instead of
 	// answered, as when a Telegram front end goes away mid-request.
-	DropRate float64 `json:"drop_rate,omitempty"`
+	DropRate float64
 }
 
 // Validate reports rates outside [0, 1] and negative delays.

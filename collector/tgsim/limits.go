@@ -39,29 +39,29 @@ func DefaultBudgets() map[string]Budget {
 // a client's throughput is real, whatever the world clock's speed.
 type Limits struct {
 	// Off disables every limit (full-speed benchmarks).
-	Off bool `json:"off"`
+	Off bool
 	// Methods maps a method name ("messages.getHistory") to its per-account
 	// budget; "*" is used for methods not listed. Nil means DefaultBudgets.
-	Methods map[string]Budget `json:"methods,omitempty"`
+	Methods map[string]Budget
 	// Escalating lists the methods whose waits grow with repeated over-use.
 	// Nil means contacts.resolveUsername only.
-	Escalating []string `json:"escalating,omitempty"`
+	Escalating []string
 	// EscalationFactor multiplies the wait of an escalating method for each
 	// earlier flood wait of the account on it. Zero means 2.
-	EscalationFactor float64 `json:"escalation_factor,omitempty"`
+	EscalationFactor float64
 	// EscalationReset is the quiet time after which escalation starts over.
 	// Zero means 10 minutes.
-	EscalationReset time.Duration `json:"escalation_reset,omitempty"`
+	EscalationReset time.Duration
 	// MaxWait caps a single wait. Zero means 24 hours.
-	MaxWait time.Duration `json:"max_wait,omitempty"`
+	MaxWait time.Duration
 	// BanAfter is the number of calls an account may make to a method during
 	// its flood wait before it is banned (USER_DEACTIVATED_BAN). Zero means
 	// 20; negative never bans.
-	BanAfter int `json:"ban_after,omitempty"`
+	BanAfter int
 	// Grace is the time after a flood wait is issued during which calls to the
 	// same method do not count as violations: they were already in flight.
 	// Zero means 1 second.
-	Grace time.Duration `json:"grace,omitempty"`
+	Grace time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
