@@ -24,6 +24,15 @@ func benchDuration() time.Duration {
 	return 5 * time.Second
 }
 
+// benchWorkers is the number of client goroutines paging; TGSIM_BENCH_WORKERS
+// overrides the default 4.
+func benchWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("TGSIM_BENCH_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return 4
+}
+
 // activeRefs returns the channels readable at `at`.
 func activeRefs(t testing.TB, w *world.World, at time.Time) []testclient.Ref {
 	t.Helper()
@@ -43,11 +52,13 @@ func activeRefs(t testing.TB, w *world.World, at time.Time) []testclient.Ref {
 	return refs
 }
 
-// BenchmarkServePages measures pages of 100 messages per second served to a
-// gotd client in another process paging whole histories with 4 workers,
-// limits off. Each page is asked for once per pass over the world, so the
-// page cache could only help from the second pass on; the world clock runs at
-// one world hour per real second, so counters change and the cache misses.
+// BenchmarkServePages measures pages per second served to a gotd client in
+// another process paging whole histories (100 messages a page but the last
+// of each channel) with 4 workers (TGSIM_BENCH_WORKERS) for 5 s
+// (TGSIM_BENCH_SECONDS), limits off, page cache off: the world clock runs at
+// one world hour per real second, so counters move and every page is
+// converted and encoded afresh. It also reports the CPU time per page of the
+// server (this process) and of the client.
 func BenchmarkServePages(b *testing.B) {
 	w := mustWorld(b)
 	at := testTime(w)
@@ -59,7 +70,7 @@ func BenchmarkServePages(b *testing.B) {
 		// child's first page to its last.
 		var serverCPU time.Duration
 		pagesBefore := 0
-		job := testclient.Job{Config: cfg, Bench: refs, Workers: 4, Duration: benchDuration()}
+		job := testclient.Job{Config: cfg, Bench: refs, Workers: benchWorkers(), Duration: benchDuration()}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
