@@ -138,6 +138,11 @@ what is in effect. A bad configuration exits with code 2.`,
 		newDBCmd(a),
 		newLoginCmd(a),
 		newAccountsCmd(a),
+		newSeedsCmd(a),
+		newCollectCmd(a),
+		newImportCmd(a),
+		newEventsCmd(a),
+		newLinksCmd(a),
 	)
 	// Shell completion is left out: the commands are few, and every command
 	// here documents itself with an example, which cobra's generated ones lack.
