@@ -11,12 +11,20 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	// A page of 100 messages allocates tens of KB while the live heap stays
+	// small, so with Go's default GOGC=100 the collector runs every few
+	// dozen pages: GOGC=400 cut the server's CPU per page by a fifth in the
+	// page benchmark, for a few MB more memory. An explicit GOGC wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
