@@ -64,16 +64,25 @@ func (r rawObject) Encode(b *bin.Buffer) error {
 type rpcResult struct {
 	reqMsgID int64
 	result   rawObject
+	// buf, when set, is a pooled slice to encode into (see sendRaw).
+	buf *[]byte
 }
 
 func (r rpcResult) Encode(b *bin.Buffer) error {
 	// tgtest.Server.Send encodes into an empty buffer and then encrypts in
 	// place: sizing it once, with room for the encryption header and
 	// padding, spares a dozen reallocations of a 30 KB page.
-	if need := len(b.Buf) + 12 + len(r.result) + 1024; cap(b.Buf) < need {
+	need := len(b.Buf) + 12 + len(r.result) + 1024
+	if r.buf != nil && len(b.Buf) == 0 && cap(*r.buf) >= need {
+		b.Buf = (*r.buf)[:0]
+	}
+	if cap(b.Buf) < need {
 		grown := make([]byte, len(b.Buf), need)
 		copy(grown, b.Buf)
 		b.Buf = grown
+		if r.buf != nil && len(b.Buf) == 0 {
+			*r.buf = grown
+		}
 	}
 	b.PutID(proto.ResultTypeID)
 	b.PutLong(r.reqMsgID)
@@ -319,9 +328,16 @@ func (s *Server) answer(inv *invocation, res bin.Encoder, err error) {
 }
 
 // sendRaw sends an encoded result.
+// The buffer tgtest encodes and encrypts an answer in is local to its Send
+// and written out before Send returns, so it is lent from a pool.
 func (s *Server) sendRaw(inv *invocation, raw rawObject) error {
+	buf, _ := s.sendBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer s.sendBufs.Put(buf)
 	return s.srv.Send(inv.req.RequestCtx, inv.req.Session, proto.MessageServerResponse,
-		rpcResult{reqMsgID: inv.req.MsgID, result: raw})
+		rpcResult{reqMsgID: inv.req.MsgID, result: raw, buf: buf})
 }
 
 func (s *Server) record(inv *invocation, cc *callCtx, summary string, err error) {

@@ -75,6 +75,8 @@ type Server struct {
 
 	// answers counts the goroutines sending answers.
 	answers sync.WaitGroup
+	// sendBufs lends tgtest the buffers answers are encrypted in (*[]byte).
+	sendBufs sync.Pool
 
 	runMu   sync.Mutex // serialises Start, Restart and Close
 	life    context.Context
