@@ -22,13 +22,12 @@ const codeLength = 5
 // keyState is what the server knows about one auth key. It lives in memory
 // only, as long as the Server (restarts keep it).
 type keyState struct {
-	layer       int
-	apiID       int
-	device, app string
-	phone       string            // logged-in phone, "" before login
-	codes       map[string]string // phone_code_hash -> phone, codes sent
-	pwPhone     string            // phone waiting for its 2FA password
-	challenge   *srpChallenge     // the last account.getPassword answer
+	layer     int
+	apiID     int
+	phone     string            // logged-in phone, "" before login
+	codes     map[string]string // phone_code_hash -> phone, codes sent
+	pwPhone   string            // phone waiting for its 2FA password
+	challenge *srpChallenge     // the last account.getPassword answer
 }
 
 // account is a test user.

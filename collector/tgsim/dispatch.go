@@ -190,9 +190,7 @@ func (s *Server) unwrap(inv *invocation, bufp **bin.Buffer) error {
 				return err
 			}
 			inv.apiID = ic.APIID
-			s.keyInfo(inv.keyID, func(k *keyState) {
-				k.apiID, k.device, k.app = ic.APIID, ic.DeviceModel, ic.AppVersion
-			})
+			s.keyInfo(inv.keyID, func(k *keyState) { k.apiID = ic.APIID })
 			buf = &bin.Buffer{Buf: tail.buf}
 		default:
 			*bufp = buf
