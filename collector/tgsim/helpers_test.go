@@ -2,6 +2,8 @@ package tgsim
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"os"
 	"path/filepath"
 	"sync"
@@ -66,11 +68,19 @@ func (f *fakeReal) Advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
+// testKey is one server key for all tests: generating 2048-bit keys is slow.
+var testKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 // startSim starts a simulator on a free loopback port for the test.
 func startSim(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if opts.World == nil {
 		opts.World = mustWorld(t)
+	}
+	if opts.Key == nil {
+		k, err := testKey()
+		require.NoError(t, err)
+		opts.Key = k
 	}
 	if opts.Clock.Start.IsZero() && opts.Clock.Speed == 0 {
 		opts.Clock = frozen(testTime(opts.World))
