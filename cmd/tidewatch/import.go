@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -189,6 +190,11 @@ func runImport(ctx context.Context, env *cmdEnv, f importer.Format, files []stri
 		}
 		defer rf.Close()
 		iopts.Rejects = rf
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Bound the heap by what the writers need, not by how fast garbage piles up: the
+		// peak then does not depend on the size of the files (see importer.MemoryLimit).
+		debug.SetMemoryLimit(importer.MemoryLimit(cfg.Writer.BatchRows))
 	}
 	var sink *importer.StoreSink
 	if !fl.DryRun {

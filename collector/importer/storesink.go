@@ -20,12 +20,16 @@ type StoreSink struct {
 	runs         *store.Writer[schema.Run]
 }
 
-// NewStoreSink opens the writers. Close must be called to flush and stop them. The tables an
-// import writes few rows to (channels, once per account at the end; account links; events;
-// runs) get the smallest batches the writer allows, since every batch is allocated at its
-// full size.
+// NewStoreSink opens the writers. Close must be called to flush and stop them.
+//
+// Memory is what bounds the options: a writer holds up to QueueBatches + Inserters + 1 batches,
+// each allocated at its full size, and an import is limited by parsing, not by inserting, so
+// one batch queued and one on the wire keep ClickHouse busy (QueueBatches and Inserters are
+// set to 1). The tables an import writes few rows to (channels, once per account at the end;
+// account links; events; runs) get the smallest batches the writer allows.
 func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err error) {
 	s := &StoreSink{}
+	opts.QueueBatches, opts.Inserters = 1, 1
 	small := opts
 	small.BatchRows = store.MinBatchRows
 	var open []func(context.Context) error
@@ -118,4 +122,18 @@ func (s *StoreSink) Close(ctx context.Context) error {
 	return errors.Join(
 		s.channels.Close(ctx), s.snapshots.Close(ctx), s.posts.Close(ctx), s.postLinks.Close(ctx),
 		s.accountLinks.Close(ctx), s.events.Close(ctx), s.runs.Close(ctx))
+}
+
+// MemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) an import process should
+// run with when its writers batch batchRows rows: the writers' batches, allocated at full size,
+// take about 2 KiB per batch row in all (three batches each of posts and post_links, one of
+// the other tables), and the Go collector otherwise lets the heap grow to twice the live data
+// between collections, plus the insert buffers that become garbage after every insert. With
+// the limit, the peak stays near live data plus a fixed margin, whatever the size of the
+// files.
+func MemoryLimit(batchRows int) int64 {
+	if batchRows < store.MinBatchRows {
+		batchRows = store.DefaultBatchRows
+	}
+	return 256<<20 + int64(batchRows)*3<<10
 }
