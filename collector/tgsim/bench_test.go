@@ -54,13 +54,17 @@ func activeRefs(t testing.TB, w *world.World, at time.Time) []testclient.Ref {
 
 // BenchmarkServePages measures pages per second served to a gotd client in
 // another process paging whole histories (100 messages a page but the last
-// of each channel) with 4 workers (TGSIM_BENCH_WORKERS) for 5 s
+// of each channel, about 2,000 messages a channel) with 4 workers (TGSIM_BENCH_WORKERS) for 5 s
 // (TGSIM_BENCH_SECONDS), limits off, page cache off: the world clock runs at
 // one world hour per real second, so counters move and every page is
 // converted and encoded afresh. It also reports the CPU time per page of the
 // server (this process) and of the client.
 func BenchmarkServePages(b *testing.B) {
-	w := mustWorld(b)
+	// Busy channels (20 posts a day), so that nearly every page is full.
+	spec := world.DefaultSpec(20)
+	spec.Posting.PerDay = 20
+	w, err := world.Generate(spec, 7)
+	require.NoError(b, err)
 	at := testTime(w)
 	s := startSim(b, Options{World: w, Limits: Limits{Off: true}, Clock: Clock{Start: at, Speed: 3600}})
 	refs := activeRefs(b, w, at)
@@ -89,13 +93,15 @@ func BenchmarkServePages(b *testing.B) {
 		pagesBefore = s.CallCount("messages.getHistory")
 		require.NoError(b, err)
 		b.Logf("server answered %d history calls", pagesBefore)
-		b.Logf("%d pages, %d messages in %.1fs, %d errors, client CPU %.1fs", res.Pages, res.Messages, res.Seconds, res.Errors, res.CPUSeconds)
+		b.Logf("%d pages, %d messages in %.1fs, %d errors, client CPU %.1fs, slowest page %v",
+			res.Pages, res.Messages, res.Seconds, res.Errors, res.CPUSeconds, res.MaxLatency)
 		b.Logf("errors: %v", res.ErrorTypes)
 		require.Less(b, res.Errors, res.Pages/100+1)
 		b.ReportMetric(float64(res.Pages)/res.Seconds, "pages/s")
 		b.ReportMetric(float64(res.Messages)/res.Seconds, "msgs/s")
 		b.ReportMetric(float64(res.Messages)/float64(max(res.Pages, 1)), "msgs/page")
 		b.ReportMetric(float64(serverCPU.Microseconds())/float64(max(res.Pages, 1)), "server-cpu-us/page")
+		b.ReportMetric(float64(res.MaxLatency.Milliseconds()), "max-latency-ms")
 		b.ReportMetric(res.CPUSeconds*1e6/float64(max(res.Pages, 1)), "client-cpu-us/page")
 	}
 	hits, misses := s.cache.stats()
