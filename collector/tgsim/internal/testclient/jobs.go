@@ -511,6 +511,7 @@ func Bench(ctx context.Context, api *tg.Client, job Job, res *Result) {
 	}
 	// Rates are over the window: a call gotd is slow to abandon at the
 	// deadline neither counts nor stretches it.
+	<-ctx.Done()
 	res.CPUSeconds = (CPUTime() - cpu).Seconds()
 	wg.Wait()
 	res.Seconds = min(time.Since(start), job.Duration).Seconds()
