@@ -54,7 +54,7 @@ func activeRefs(t testing.TB, w *world.World, at time.Time) []testclient.Ref {
 
 // BenchmarkServePages measures pages per second served to a gotd client in
 // another process paging whole histories (100 messages a page but the last
-// of each channel, about 2,000 messages a channel) with 4 workers (TGSIM_BENCH_WORKERS) for 5 s
+// of each channel, 2,100 messages a channel on average) with 4 workers (TGSIM_BENCH_WORKERS) for 5 s
 // (TGSIM_BENCH_SECONDS), limits off, page cache off: the world clock runs at
 // one world hour per real second, so counters move and every page is
 // converted and encoded afresh. It also reports the CPU time per page of the
