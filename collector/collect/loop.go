@@ -75,7 +75,7 @@ func (c *Collector) loop(ctx context.Context) error {
 				rateC = rateT.C()
 			}
 		}
-		c.setIdle(!stopping && c.inflight == 0 && !c.ckptBusy && c.wakeRate.IsZero() && c.nothingDueNow())
+		c.setIdle(!stopping && c.inflight == 0 && c.wakeRate.IsZero() && c.nothingDueNow())
 
 		select {
 		case r := <-c.results:
@@ -471,7 +471,7 @@ func (c *Collector) setIdle(idle bool) {
 }
 
 // WaitIdle blocks until the collector has nothing to do at the current time: no call in
-// flight, no checkpoint running, nothing due. The dispatcher looks afresh after the
+// flight and nothing due (a checkpoint may be running; Sync waits for one). The dispatcher looks afresh after the
 // request arrives, so a clock moved just before the call is taken into account. Tests use
 // it to step a simulated clock.
 func (c *Collector) WaitIdle(ctx context.Context) error {

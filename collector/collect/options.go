@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,13 +79,25 @@ func (o Output) check() error {
 	return nil
 }
 
-// flush flushes every writer; all are tried even when one fails.
+// flush flushes every writer at once (each waits for its own insert, so a checkpoint
+// takes as long as the slowest table, not the sum); all are tried even when one fails.
 func (o Output) flush(ctx context.Context) error {
-	return errors.Join(
-		o.Posts.Flush(ctx), o.Counters.Flush(ctx), o.Links.Flush(ctx), o.Snapshots.Flush(ctx),
-		o.Channels.Flush(ctx), o.Events.Flush(ctx), o.Registry.Flush(ctx), o.AccountLinks.Flush(ctx),
-		o.Discovery.Flush(ctx), o.Frames.Flush(ctx), o.Completeness.Flush(ctx), o.Runs.Flush(ctx),
-	)
+	flushers := []func(context.Context) error{
+		o.Posts.Flush, o.Counters.Flush, o.Links.Flush, o.Snapshots.Flush,
+		o.Channels.Flush, o.Events.Flush, o.Registry.Flush, o.AccountLinks.Flush,
+		o.Discovery.Flush, o.Frames.Flush, o.Completeness.Flush, o.Runs.Flush,
+	}
+	errs := make([]error, len(flushers))
+	var wg sync.WaitGroup
+	for i, f := range flushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // PostReader reads stored posts back. The engine needs it to mark a post deleted: posts is

@@ -192,7 +192,9 @@ func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source 
 	return row, nil
 }
 
-// mentionRow records an @mention: a Telegram username, or a fediverse address.
+// mentionRow records an @mention: a Telegram username, or a fediverse address. Its url is
+// the mention as written ("@name", "@user@instance"), not a link: a post that both links
+// t.me/name and mentions @name keeps two rows, since url is part of the table's key.
 func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int64, selfName string) (schema.PostLink, *ref) {
 	row := base
 	row.LinkKind = "mention"
@@ -202,7 +204,7 @@ func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int6
 		if nu, err := links.Normalize(u.String()); err == nil {
 			u = nu
 		}
-		row.URL = u.String()
+		row.URL = "@" + mn.Name + "@" + mn.Instance
 		row.Domain = u.Host
 		row.RegisteredDomain = u.Domain
 		row.DestPlatform = string(links.PlatformMastodon)
@@ -212,7 +214,7 @@ func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int6
 		row.TargetUsername = strings.ToLower(mn.Name) + "@" + mn.Instance
 		return row, nil
 	}
-	row.URL = "https://t.me/" + mn.Username
+	row.URL = "@" + mn.Username
 	row.Domain, row.RegisteredDomain = "t.me", "t.me"
 	row.DestPlatform = string(links.PlatformTelegram)
 	row.TargetUsername = mn.Username
