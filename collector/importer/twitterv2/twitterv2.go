@@ -431,7 +431,13 @@ func (c *lineCtx) tweet(t *tweet, at string) {
 
 	if author != nil && author.ID == t.AuthorID {
 		c.account(author, created)
+		return
 	}
+	// Without the author's user object the account is known by its id alone.
+	rec.Rows.Channels = append(rec.Rows.Channels, schema.Channel{
+		Platform: schema.PlatformTwitter, ChannelID: authorID, ExternalID: t.AuthorID, Kind: "account",
+		FirstSeenAt: created, LastSeenAt: created, Source: env.Source, Version: importer.PartialIdentityVersion,
+	})
 }
 
 // forward fills the fwd_* columns of a retweet from the original tweet.

@@ -154,3 +154,18 @@ func FuzzParse(f *testing.F) {
 		importertest.FuzzParser(t, twitterv2.Format, data)
 	})
 }
+
+// TestAuthorWithoutUserObject: a tweet whose author is not in the line's includes still gives
+// its account a channels row, one that never replaces a fuller one.
+func TestAuthorWithoutUserObject(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "t.jsonl")
+	require.NoError(t, writeFile(file, `{"data": {"id": "1377650090978992134", "author_id": "4602771083", "created_at": "2021-04-01T15:52:31.000Z", "text": "hi"}}`+"\n"))
+	sink, _, err := importertest.Import(t, twitterv2.Format, []string{file}, nil)
+	require.NoError(t, err)
+	require.Len(t, sink.Rows.Channels, 1)
+	ch := sink.Rows.Channels[0]
+	require.EqualValues(t, 4602771083, ch.ChannelID)
+	require.Equal(t, "4602771083", ch.ExternalID)
+	require.EqualValues(t, importer.PartialIdentityVersion, ch.Version)
+	require.Empty(t, sink.Rows.Snapshots)
+}
