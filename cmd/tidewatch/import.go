@@ -252,8 +252,12 @@ func parseZone(s string) (*time.Location, error) {
 
 func printImportSummary(w io.Writer, s *importer.Summary) {
 	verb := "imported"
-	if s.DryRun {
+	switch {
+	case s.DryRun:
 		verb = "dry run, nothing written:"
+	case len(s.Rows) == 0 && s.Rejected > 0:
+		// Bad records stopped the import before anything was written.
+		verb = "nothing imported: read"
 	}
 	fmt.Fprintf(w, "%s %d files, %d records", verb, len(s.Files), s.Records)
 	if s.Rejected > 0 {
