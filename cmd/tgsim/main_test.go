@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
 )
 
 func run(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
@@ -167,4 +169,39 @@ func TestServeRejectsBadLimitsFile(t *testing.T) {
 	code, _, stderr = run(t, context.Background(), "serve", "--channels", "10", "--limits", bad)
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, stderr, `unknown field "grase"`)
+}
+
+func TestSeedsArePublicAndSpreadOverCommunities(t *testing.T) {
+	ctx := context.Background()
+	code, out, errOut := run(t, ctx, "seeds", "--channels", "60", "--seed", "3", "--at", "20d", "--count", "8")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 8)
+
+	spec := world.DefaultSpec(60)
+	w, err := world.Generate(spec, 3)
+	require.NoError(t, err)
+	at := w.Start().Add(20 * 24 * time.Hour)
+	truth, err := w.Truth(world.TruthOptions{NoPosts: true, Until: at})
+	require.NoError(t, err)
+	community := map[int64]int{}
+	for _, c := range truth.Channels {
+		community[c.ID] = c.Community
+	}
+	seen := map[int]bool{}
+	for _, l := range lines {
+		require.True(t, strings.HasPrefix(l, "@"), l)
+		v, err := w.ResolveUsername(strings.TrimPrefix(l, "@"), at)
+		require.NoError(t, err, "seed %s must resolve at --at", l)
+		require.Equal(t, world.StatusActive, v.Status)
+		seen[community[v.ID]] = true
+	}
+	require.Greater(t, len(seen), 1, "seeds must come from more than one community")
+
+	code, again, _ := run(t, ctx, "seeds", "--channels", "60", "--seed", "3", "--at", "20d", "--count", "8")
+	require.Equal(t, 0, code)
+	require.Equal(t, out, again, "seeds must be deterministic")
+
+	code, _, _ = run(t, ctx, "seeds", "--count", "0")
+	require.Equal(t, 2, code)
 }
