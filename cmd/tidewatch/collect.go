@@ -350,7 +350,8 @@ func collectRun(ctx context.Context, opts collectOptions) error {
 	_, _ = rand.Read(suffix[:])
 	eopts.Accounts = clients
 	eopts.Output = out.Output
-	eopts.Posts = collect.StorePosts{DB: db}
+	eopts.Posts = collect.StoreReader{DB: db}
+	eopts.Recovery = collect.StoreReader{DB: db}
 	eopts.Seeds = seeds
 	eopts.Since = since
 	eopts.Watch = opts.Watch

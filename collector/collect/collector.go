@@ -58,6 +58,9 @@ type Collector struct {
 	verify map[int64][]int
 	// attempts counts consecutive transient failures per task, for backoff.
 	attempts map[taskKey]int
+	// recovered holds the counter reads found stored after the last checkpoint; written
+	// before the dispatcher starts, read-only afterwards (workers read it).
+	recovered map[readKey]bool
 
 	dirtyCh   map[int64]bool
 	dirtyPend map[string]bool
@@ -111,6 +114,7 @@ func New(opts Options) (*Collector, error) {
 		sched:       schedule.New(),
 		verify:      map[int64][]int{},
 		attempts:    map[taskKey]int{},
+		recovered:   map[readKey]bool{},
 		dirtyCh:     map[int64]bool{},
 		dirtyPend:   map[string]bool{},
 		results:     make(chan result),
@@ -191,7 +195,7 @@ func normUsername(s string) string {
 // ends, calls in flight are finished, everything is flushed and checkpointed, and Run
 // returns the summary with status "interrupted" and a nil error.
 func (c *Collector) Run(ctx context.Context) (Summary, error) {
-	if err := c.open(); err != nil {
+	if err := c.open(ctx); err != nil {
 		return Summary{}, err
 	}
 	c.started = c.opts.Clock.Now()
@@ -232,8 +236,9 @@ func (c *Collector) Run(ctx context.Context) (Summary, error) {
 	return c.summary, err
 }
 
-// open loads the durable state and plans the work.
-func (c *Collector) open() error {
+// open loads the durable state, recovers what was stored after its last checkpoint, and
+// plans the work.
+func (c *Collector) open(ctx context.Context) error {
 	st, snap, err := state.Open(c.opts.StateDir)
 	if err != nil {
 		return fmt.Errorf("collect: %w", err)
@@ -276,6 +281,9 @@ func (c *Collector) open() error {
 		c.byLabel[a.label] = a
 	}
 
+	if err := c.recover(ctx); err != nil {
+		return errors.Join(fmt.Errorf("collect: recover: %w", err), c.store.Close())
+	}
 	now := c.opts.Clock.Now()
 	for _, ch := range c.channels {
 		if ch.Username != "" {

@@ -158,8 +158,11 @@ func (c *Collector) firstSight(channel int64, m *telegram.Message, now time.Time
 	}
 	var row *schema.PostCounters
 	if next < len(ages) && age >= ages[next]-s.tolerance(ages[next]) {
-		r := c.counterRow(channel, m.ID, m.Date, now, ages[next], m.Views, m.Forwards, m.Replies, m.Reactions)
-		row = &r
+		// A reading stored before a crash (this page is fetched again) stands.
+		if !c.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}] {
+			r := c.counterRow(channel, m.ID, m.Date, now, ages[next], m.Views, m.Forwards, m.Replies, m.Reactions)
+			row = &r
+		}
 		next++
 	}
 	if next >= len(ages) {

@@ -109,6 +109,17 @@ type PostReader interface {
 	Posts(ctx context.Context, channelID int64, ids []int) ([]schema.Post, error)
 }
 
+// Recovery reads back rows stored after the last checkpoint. After a crash (kill -9) the
+// durable state lags what reached ClickHouse by up to one checkpoint: snapshots taken,
+// counters read and statuses detected in that time are applied from here, so the restart
+// neither takes a second reading for the same counter age nor reports a change twice.
+// Without it a restart after a crash may repeat those few observations.
+type Recovery interface {
+	SnapshotsSince(ctx context.Context, since time.Time) ([]schema.ChannelSnapshot, error)
+	CountersSince(ctx context.Context, since time.Time) ([]schema.PostCounters, error)
+	EventsSince(ctx context.Context, since time.Time) ([]schema.ChannelEvent, error)
+}
+
 // Schedule sets how often each kind of work is done.
 type Schedule struct {
 	// SnapshotInterval is the time between metadata snapshots (default 6h);
@@ -199,6 +210,8 @@ type Options struct {
 	Output Output
 	// Posts reads stored posts back to mark deletions (optional, see PostReader).
 	Posts PostReader
+	// Recovery reads back what was stored after the last checkpoint (optional, see Recovery).
+	Recovery Recovery
 	// StateDir holds the durable state. Required.
 	StateDir string
 	// Seeds are the usernames (without "@") the frame starts from.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tidewatch/tidewatch/schema"
 	"github.com/tidewatch/tidewatch/schema/store"
@@ -65,25 +66,16 @@ func (s *StoreOutput) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// StorePosts reads posts back from ClickHouse (the PostReader the engine uses to mark
-// deletions).
-type StorePosts struct{ DB *store.DB }
+// StoreReader reads rows back from ClickHouse: the engine's PostReader (to mark deletions)
+// and Recovery (to pick up after a crash).
+type StoreReader struct{ DB *store.DB }
 
-// postColumns is the column list of schema.Post, from its tags.
-var postColumns = func() string {
-	t := reflect.TypeFor[schema.Post]()
-	cols := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("ch"); tag != "" {
-			cols = append(cols, tag)
-		}
-	}
-	return strings.Join(cols, ", ")
-}()
+// postColumns is the column list of schema.Post.
+var postColumns = columnsOf[schema.Post]()
 
 // Posts returns the stored rows of the given posts of a channel (the latest version of
 // each).
-func (s StorePosts) Posts(ctx context.Context, channelID int64, ids []int) ([]schema.Post, error) {
+func (s StoreReader) Posts(ctx context.Context, channelID int64, ids []int) ([]schema.Post, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -100,4 +92,42 @@ func (s StorePosts) Posts(ctx context.Context, channelID int64, ids []int) ([]sc
 		return nil, fmt.Errorf("read posts of %d: %w", channelID, err)
 	}
 	return out, nil
+}
+
+// columnsOf is the column list of a row type, from its tags.
+func columnsOf[T any]() string {
+	t := reflect.TypeFor[T]()
+	cols := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("ch"); tag != "" {
+			cols = append(cols, tag)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+// selectSince reads the Telegram rows of table whose column col is at or after since.
+func selectSince[T any](ctx context.Context, db *store.DB, table, col string, since time.Time) ([]T, error) {
+	q := fmt.Sprintf("SELECT %s FROM %s.%s WHERE platform = 'telegram' AND %s >= toDateTime(%d)",
+		columnsOf[T](), db.Database(), table, col, since.Unix())
+	var out []T
+	if err := db.Conn().Select(ctx, &out, q); err != nil {
+		return nil, fmt.Errorf("read %s since %s: %w", table, since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
+// SnapshotsSince returns the snapshots taken at or after since.
+func (s StoreReader) SnapshotsSince(ctx context.Context, since time.Time) ([]schema.ChannelSnapshot, error) {
+	return selectSince[schema.ChannelSnapshot](ctx, s.DB, schema.TableChannelSnapshots, "snapshot_at", since)
+}
+
+// CountersSince returns the counter reads made at or after since.
+func (s StoreReader) CountersSince(ctx context.Context, since time.Time) ([]schema.PostCounters, error) {
+	return selectSince[schema.PostCounters](ctx, s.DB, schema.TablePostCounters, "read_at", since)
+}
+
+// EventsSince returns the channel events detected at or after since.
+func (s StoreReader) EventsSince(ctx context.Context, since time.Time) ([]schema.ChannelEvent, error) {
+	return selectSince[schema.ChannelEvent](ctx, s.DB, schema.TableChannelEvents, "detected_at", since)
 }

@@ -44,7 +44,7 @@ func TestStoreOutputAndCompletenessView(t *testing.T) {
 	require.NoError(t, out.Completeness.Write(ctx, older, newer))
 	require.NoError(t, out.Output.flush(ctx))
 
-	got, err := StorePosts{DB: db}.Posts(ctx, 7, []int{3, 4})
+	got, err := StoreReader{DB: db}.Posts(ctx, 7, []int{3, 4})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, post.TextHash, got[0].TextHash)

@@ -140,7 +140,7 @@ func (e *simEnv) startCollector(t *testing.T, clk *clock.Fake, state string, mod
 	out, err := collect.OpenOutput(e.db, store.WriterOptions{SpoolDir: filepath.Join(e.dir, "spool"), FlushInterval: 200 * time.Millisecond})
 	require.NoError(t, err)
 	opts := collect.Options{
-		Accounts: e.accs, Output: out.Output, Posts: collect.StorePosts{DB: e.db},
+		Accounts: e.accs, Output: out.Output, Posts: collect.StoreReader{DB: e.db}, Recovery: collect.StoreReader{DB: e.db},
 		StateDir: state, HashKey: hashKey, Clock: clk, RateClock: clock.Real{}, Watch: true,
 		CheckpointInterval: time.Second,
 	}

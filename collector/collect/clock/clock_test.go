@@ -103,3 +103,16 @@ func TestFollower(t *testing.T) {
 	g.Observe(world.Add(31 * time.Second))
 	require.Equal(t, 1.0, g.Speed())
 }
+
+func TestFollowerFixedSpeed(t *testing.T) {
+	real := NewFake(t0)
+	f := NewFollower(real)
+	f.FixSpeed(60)
+	world := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Observe(world)
+	real.Advance(10 * time.Second)
+	f.Observe(world.Add(time.Second)) // a sample never changes a fixed speed
+	require.Equal(t, 60.0, f.Speed())
+	real.Advance(time.Second)
+	require.Equal(t, world.Add(time.Minute+time.Second), f.Now())
+}

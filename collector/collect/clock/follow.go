@@ -18,6 +18,7 @@ type Follower struct {
 	anchorWorld time.Time
 	speed       float64
 	samples     int
+	fixed       bool
 }
 
 // NewFollower returns a Follower that shows real's time until the first sample.
@@ -33,7 +34,7 @@ func (f *Follower) Observe(world time.Time) {
 	now := f.real.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.samples > 0 {
+	if f.samples > 0 && !f.fixed {
 		dr := now.Sub(f.anchorReal).Seconds()
 		dw := world.Sub(f.anchorWorld).Seconds()
 		// Samples come in whole seconds: below 2 s of real time the estimate is noise.
@@ -47,6 +48,17 @@ func (f *Follower) Observe(world time.Time) {
 	}
 	f.anchorReal, f.anchorWorld = now, world
 	f.samples++
+}
+
+// FixSpeed sets the speed instead of estimating it, for a followed clock whose speed is
+// known (Telegram's runs at 1).
+func (f *Follower) FixSpeed(speed float64) {
+	now := f.real.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.anchorWorld = f.anchorWorld.Add(time.Duration(float64(now.Sub(f.anchorReal)) * f.speed))
+	f.anchorReal = now
+	f.speed, f.fixed = speed, true
 }
 
 // Speed returns the estimated speed (followed seconds per real second).

@@ -1,0 +1,275 @@
+package collect_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/collector/collect"
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
+	"github.com/tidewatch/tidewatch/collector/collect/clock"
+	"github.com/tidewatch/tidewatch/collector/collect/discovery"
+	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/collector/tgsim"
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
+	"github.com/tidewatch/tidewatch/schema/chtest"
+	"github.com/tidewatch/tidewatch/schema/migrate"
+	"github.com/tidewatch/tidewatch/schema/store"
+)
+
+// The kill test runs the collector as a child process (this test binary, re-executed with
+// TW_COLLECT_CHILD set), kills it with SIGKILL at random moments and restarts it, while a
+// second child collects the same world without interruption into another database. Both
+// follow the simulator's running world clock and stop at the same world time; then their
+// data must agree.
+
+const childEnv = "TW_COLLECT_CHILD"
+
+// childConfig is what a child collector needs, passed in the environment.
+type childConfig struct {
+	SimAddr, KeyFile, CHAddr, Database, State, Spool, Sessions, Label string
+	Seeds                                                             []string
+	End                                                               time.Time
+	Speed                                                             float64
+}
+
+func (c childConfig) env() []string {
+	return append(os.Environ(), childEnv+"=1",
+		"TW_SIM_ADDR="+c.SimAddr, "TW_KEY_FILE="+c.KeyFile, "TW_CH_ADDR="+c.CHAddr, "TW_CH_DB="+c.Database,
+		"TW_STATE="+c.State, "TW_SPOOL="+c.Spool, "TW_SESSIONS="+c.Sessions, "TW_LABEL="+c.Label,
+		"TW_SEEDS="+strings.Join(c.Seeds, ","), "TW_END="+strconv.FormatInt(c.End.Unix(), 10),
+		"TW_SPEED="+strconv.FormatFloat(c.Speed, 'f', -1, 64))
+}
+
+// TestCollectorChildProcess is the child's body; as a test on its own it does nothing.
+func TestCollectorChildProcess(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		t.Skip("runs only as the child of the kill test")
+	}
+	if err := runChild(); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runChild() error {
+	end, _ := strconv.ParseInt(os.Getenv("TW_END"), 10, 64)
+	speed, _ := strconv.ParseFloat(os.Getenv("TW_SPEED"), 64)
+	keyPEM, err := os.ReadFile(os.Getenv("TW_KEY_FILE"))
+	if err != nil {
+		return err
+	}
+	keys, err := telegram.ParsePublicKeys(keyPEM)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	acc, err := telegram.Dial(ctx, telegram.Options{
+		APIID: 17, APIHash: testAPIHash, Label: os.Getenv("TW_LABEL"), SessionDir: os.Getenv("TW_SESSIONS"),
+		DCAddr: os.Getenv("TW_SIM_ADDR"), PublicKeys: keys,
+	})
+	if err != nil {
+		return err
+	}
+	defer acc.Close()
+	follow := clock.NewFollower(clock.Real{})
+	follow.FixSpeed(speed)
+	now, err := acc.ServerTime(ctx)
+	if err != nil {
+		return err
+	}
+	follow.Observe(now)
+	db, err := store.Open(ctx, store.Options{Addr: []string{os.Getenv("TW_CH_ADDR")}, Database: os.Getenv("TW_CH_DB")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	out, err := collect.OpenOutput(db, store.WriterOptions{SpoolDir: os.Getenv("TW_SPOOL"), FlushInterval: 200 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	c, err := collect.New(collect.Options{
+		Accounts: []collect.Client{acc}, Output: out.Output,
+		Posts: collect.StoreReader{DB: db}, Recovery: collect.StoreReader{DB: db},
+		StateDir: os.Getenv("TW_STATE"), Seeds: strings.Split(os.Getenv("TW_SEEDS"), ","),
+		Rules:   discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
+		HashKey: hashKey, Clock: follow, RateClock: clock.Real{}, Watch: true,
+		Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
+		CheckpointInterval: 500 * time.Millisecond,
+	})
+	if err != nil {
+		return err
+	}
+	// Stop at the end's world time.
+	go func() {
+		for follow.Now().Unix() < end {
+			if clock.Wait(ctx, clock.Real{}, 50*time.Millisecond) != nil {
+				return
+			}
+		}
+		cancel()
+	}()
+	_, runErr := c.Run(ctx)
+	cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
+	defer ccancel()
+	return errorsJoin(runErr, out.Close(cctx))
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func TestKillRestartMatchesUninterrupted(t *testing.T) {
+	skipShort(t)
+	if os.Getenv(childEnv) != "" {
+		t.Skip("child process")
+	}
+	w, err := world.Generate(world.DefaultSpec(30), 5)
+	require.NoError(t, err)
+	start := w.Start().Add(12 * 24 * time.Hour)
+	// Two world minutes per real second: a restart (a fraction of a second) costs about a
+	// minute of world time, well inside the 1h read's tolerance, so the interrupted run can
+	// keep every schedule the uninterrupted one keeps.
+	const speed = 120
+	dir := t.TempDir()
+	srv, err := tgsim.New(tgsim.Options{World: w, Clock: tgsim.Clock{Start: start, Speed: speed}, Limits: tgsim.Limits{Off: true}})
+	require.NoError(t, err)
+	sctx, scancel := context.WithCancel(context.Background())
+	require.NoError(t, srv.Start(sctx, "127.0.0.1:0"))
+	t.Cleanup(func() {
+		scancel()
+		require.NoError(t, srv.Close())
+	})
+	keyFile := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, srv.PublicKeyPEM(), 0o600))
+	sessions := filepath.Join(dir, "sessions")
+	for i, label := range []string{"killed", "steady"} {
+		e := &simEnv{srv: srv, dir: dir}
+		acc := e.dial(t, label, fmt.Sprintf("+99966211%02d", i+1))
+		require.NoError(t, acc.Close())
+	}
+	ch := chtest.Migrated(t)
+	mctx, mcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer mcancel()
+	_, err = migrate.Migrate(mctx, ch.Conn(t), migrate.Options{Database: "steady"})
+	require.NoError(t, err)
+
+	seeds := seedsAt(t, w, start, 4)
+	end := srv.WorldNow().Add(4 * time.Hour)
+	cfg := func(label, db string) childConfig {
+		return childConfig{
+			SimAddr: srv.Addr(), KeyFile: keyFile, CHAddr: ch.Addr(), Database: db,
+			State: filepath.Join(dir, label, "state"), Spool: filepath.Join(dir, label, "spool"),
+			Sessions: sessions, Label: label, Seeds: seeds, End: end, Speed: speed,
+		}
+	}
+	child := func(c childConfig, logName string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCollectorChildProcess$", "-test.count=1")
+		cmd.Env = c.env()
+		logf, err := os.OpenFile(filepath.Join(dir, logName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		require.NoError(t, err)
+		t.Cleanup(func() { logf.Close() })
+		cmd.Stdout, cmd.Stderr = logf, logf
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	steady := child(cfg("steady", "steady"), "steady.log")
+
+	killedCfg := cfg("killed", ch.Database)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for i := 0; i < 10; i++ {
+		cmd := child(killedCfg, "killed.log")
+		time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "killed.log"))
+			lines := strings.Split(string(log), "\n")
+			t.Logf("killed.log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
+		}
+	})
+	final := child(killedCfg, "killed.log")
+	require.NoError(t, final.Wait(), "see %s", filepath.Join(dir, "killed.log"))
+	require.NoError(t, steady.Wait(), "see %s", filepath.Join(dir, "steady.log"))
+
+	// The two databases must agree on what the world offered until the end.
+	cut := end.Add(-30 * time.Minute).Unix()
+	same := func(what, q string, mayBeEmpty bool) {
+		t.Helper()
+		a := ch.Query(t, fmt.Sprintf(q, ch.Database))
+		b := ch.Query(t, fmt.Sprintf(q, "steady"))
+		if !mayBeEmpty {
+			require.NotEmpty(t, b, what)
+		}
+		if a != b {
+			count := func(s string) map[string]int {
+				m := map[string]int{}
+				for _, l := range strings.Split(s, "\n") {
+					m[l]++
+				}
+				return m
+			}
+			ac, bc := count(a), count(b)
+			var onlyA, onlyB []string
+			for l, n := range ac {
+				for ; n > bc[l]; n-- {
+					onlyA = append(onlyA, l)
+				}
+			}
+			for l, n := range bc {
+				for ; n > ac[l]; n-- {
+					onlyB = append(onlyB, l)
+				}
+			}
+			slices.Sort(onlyA)
+			slices.Sort(onlyB)
+			detail := ""
+			if what == "counter ages" {
+				for _, l := range head(append(onlyA, onlyB...)) {
+					f := strings.Fields(l)
+					q := fmt.Sprintf("SELECT post_id, posted_at, target_age_s, read_at, age_s FROM %%s.post_counters FINAL WHERE channel_id = %s AND post_id = %s ORDER BY read_at", f[0], f[1])
+					detail += "\nkilled:\n" + ch.Query(t, fmt.Sprintf(q, ch.Database)) + "\nsteady:\n" + ch.Query(t, fmt.Sprintf(q, "steady"))
+				}
+			}
+			t.Fatalf("%s differ: only after kills %d %v, only uninterrupted %d %v%s", what, len(onlyA), head(onlyA), len(onlyB), head(onlyB), detail)
+		}
+		t.Logf("%s: %d rows agree", what, len(strings.Split(b, "\n")))
+	}
+	same("frame", "SELECT channel_id FROM %s.discovery FINAL WHERE included = 1 ORDER BY channel_id", false)
+	same("posts", fmt.Sprintf("SELECT channel_id, post_id, posted_at, kind, album_id, fwd_channel_id, fwd_post_id, text_hash, media_type "+
+		"FROM %%s.posts FINAL WHERE posted_at < toDateTime(%d) ORDER BY channel_id, post_id", cut), false)
+	same("links", fmt.Sprintf("SELECT channel_id, post_id, url, link_kind, dest_platform FROM %%s.post_links FINAL "+
+		"WHERE posted_at < toDateTime(%d) AND source_kind != 'about' ORDER BY channel_id, post_id, url", cut), false)
+	same("counter ages", fmt.Sprintf("SELECT channel_id, post_id, target_age_s FROM %%s.post_counters FINAL "+
+		"WHERE toUInt32(posted_at) + target_age_s < %d ORDER BY channel_id, post_id, target_age_s", cut), false)
+	same("events", fmt.Sprintf("SELECT channel_id, kind, old_value, new_value FROM %%s.channel_events FINAL "+
+		"WHERE event_at < toDateTime(%d) ORDER BY channel_id, kind, old_value, new_value", cut), true)
+	same("snapshots per channel", fmt.Sprintf("SELECT channel_id, count() FROM %%s.channel_snapshots FINAL "+
+		"WHERE snapshot_at < toDateTime(%d) GROUP BY channel_id ORDER BY channel_id", cut), false)
+	// No observation was taken twice for the same counter age.
+	require.Equal(t, "0", ch.Query(t, "SELECT count() FROM (SELECT channel_id, post_id, target_age_s, count() AS n "+
+		"FROM post_counters FINAL GROUP BY channel_id, post_id, target_age_s HAVING n > 1)"))
+	require.Equal(t, "0", ch.Query(t, "SELECT count() FROM (SELECT channel_id, kind, old_value, new_value, count() AS n "+
+		"FROM channel_events FINAL GROUP BY channel_id, kind, old_value, new_value HAVING n > 1)"))
+	log, _ := os.ReadFile(filepath.Join(dir, "killed.log"))
+	require.NotContains(t, string(log), "panic")
+}
+
+func head(s []string) []string { return s[:min(len(s), 5)] }

@@ -1,0 +1,156 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tidewatch/tidewatch/collector/collect/state"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+// recoverySlack widens the window read back before the last checkpoint: a call that was in
+// flight while the checkpoint was taken wrote its rows before it, but its progress is not in
+// it. Applying a row twice is harmless, so the window is generous.
+const recoverySlack = 6 * time.Hour
+
+// recover applies what reached ClickHouse after the last checkpoint. Rows in the writers'
+// spool are replayed first (a flush replays it), so they are seen too.
+func (c *Collector) recover(ctx context.Context) error {
+	if c.opts.Recovery == nil || c.meta.SavedAt.IsZero() {
+		return nil
+	}
+	if err := c.out.flush(ctx); err != nil {
+		return fmt.Errorf("replay the spool: %w", err)
+	}
+	since := c.meta.SavedAt.Add(-recoverySlack)
+	snaps, err := c.opts.Recovery.SnapshotsSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	reads, err := c.opts.Recovery.CountersSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	evs, err := c.opts.Recovery.EventsSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	n := c.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs)
+	if n > 0 {
+		c.log.Info("recovered observations stored after the last checkpoint", "applied", n)
+	}
+	return nil
+}
+
+// applySnapshots takes each channel's identity from snapshots newer than its state.
+func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
+	slices.SortFunc(rows, func(a, b schema.ChannelSnapshot) int { return a.SnapshotAt.Compare(b.SnapshotAt) })
+	n := 0
+	for _, s := range rows {
+		ch := c.channels[int64(s.ChannelID)]
+		if ch == nil || !s.SnapshotAt.After(ch.LastSnapshot) {
+			continue
+		}
+		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) && !ch.LastSeen.IsZero() {
+			ch.Recheck = ch.Username
+		}
+		if ch.About != s.About || ch.AboutSince.IsZero() {
+			ch.AboutSince = s.SnapshotAt
+		}
+		ch.Username, ch.Title, ch.About = s.Username, s.Title, s.About
+		ch.Subscribers, ch.Status = int(s.Subscribers), s.Status
+		ch.Verified, ch.Scam, ch.Fake, ch.Restricted = s.Verified == 1, s.Scam == 1, s.Fake == 1, s.Restricted == 1
+		ch.Reasons = slices.Clone(s.RestrictionReasons)
+		ch.LinkedChatID, ch.PinnedID = int64(s.LinkedChatID), int(s.PinnedPostID)
+		if ch.FirstSeen.IsZero() {
+			ch.FirstSeen = s.SnapshotAt
+		}
+		ch.LastSnapshot, ch.LastSeen = s.SnapshotAt, s.SnapshotAt
+		c.markDirty(ch)
+		n++
+	}
+	return n
+}
+
+// readKey names one scheduled counter read.
+type readKey struct {
+	channel int64
+	post    int
+	target  uint32
+}
+
+// applyReads moves posts on in their counter schedules for reads already stored, and
+// remembers every such read: a history page fetched again after the crash must not take a
+// post's first-sight reading a second time.
+func (c *Collector) applyReads(rows []schema.PostCounters) int {
+	ages := c.opts.Schedule.CounterAges
+	n := 0
+	for _, r := range rows {
+		ch := c.channels[int64(r.ChannelID)]
+		if r.TargetAgeS != 0 {
+			c.recovered[readKey{int64(r.ChannelID), int(r.PostID), r.TargetAgeS}] = true
+		}
+		if ch == nil || r.TargetAgeS == 0 {
+			continue
+		}
+		idx := slices.Index(ages, time.Duration(r.TargetAgeS)*time.Second)
+		if idx < 0 {
+			continue
+		}
+		i := slices.IndexFunc(ch.Recent, func(x state.Recent) bool { return x.ID == int(r.PostID) })
+		if i < 0 {
+			continue
+		}
+		switch {
+		case r.Deleted == 1:
+			ch.Recent = slices.Delete(ch.Recent, i, i+1)
+			ch.Deleted++
+		case int(ch.Recent[i].Next) <= idx:
+			ch.Recent[i].Next = uint8(idx + 1)
+			ch.CountersDone++
+			if idx+1 >= len(ages) {
+				ch.Recent = slices.Delete(ch.Recent, i, i+1)
+			}
+		default:
+			continue
+		}
+		c.markDirty(ch)
+		n++
+	}
+	return n
+}
+
+// applyEvents takes status changes detected without a snapshot (the channel became
+// unreadable, a username was found freed).
+func (c *Collector) applyEvents(rows []schema.ChannelEvent) int {
+	n := 0
+	for _, e := range rows {
+		ch := c.channels[int64(e.ChannelID)]
+		if ch == nil {
+			continue
+		}
+		switch e.Kind {
+		case schema.EventWentPrivate, schema.EventDeleted:
+			if !e.DetectedAt.After(ch.LastSnapshot) {
+				continue
+			}
+			ch.Status, ch.LastSnapshot = e.NewValue, e.DetectedAt
+			if ch.Username != "" {
+				ch.Recheck = ch.Username
+			}
+		case schema.EventUsernameFreed:
+			if ch.Recheck != e.OldValue {
+				continue
+			}
+			ch.Recheck = ""
+		default:
+			continue
+		}
+		c.markDirty(ch)
+		n++
+	}
+	return n
+}
