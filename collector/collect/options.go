@@ -185,18 +185,19 @@ func (s Schedule) tolerance(age time.Duration) time.Duration {
 	return max(2*time.Minute, time.Duration(float64(age)*s.CounterTolerance))
 }
 
-// DefaultLimits are per-account call rates. Telegram publishes no limits; these sit a few
-// percent under the Telegram-like budgets of the simulator (collector/tgsim), with small
-// bursts, and should be tuned per deployment (collect.limits). Resolving usernames is the
-// scarcest, and the one whose waits escalate.
+// DefaultLimits are per-account call rates. Telegram publishes no limits; these are 99% of
+// the Telegram-like budgets of the simulator (collector/tgsim) with bursts no larger than
+// its, so a collector alone on an account never meets a flood wait there, and the adaptive
+// backoff takes care of a server that is stricter. Resolving usernames keeps a wider
+// margin (90%): its waits escalate. Tune per deployment with collect.limits.
 func DefaultLimits() map[string]budget.Limit {
 	return map[string]budget.Limit{
 		telegram.MethodResolveUsername:    {Rate: 0.45, Burst: 3},
-		telegram.MethodGetHistory:         {Rate: 9.7, Burst: 10},
-		telegram.MethodGetMessagesViews:   {Rate: 9.7, Burst: 10},
-		telegram.MethodGetMessages:        {Rate: 4.85, Burst: 5},
-		telegram.MethodGetChannels:        {Rate: 4.85, Burst: 5},
-		telegram.MethodGetFullChannel:     {Rate: 1.94, Burst: 3},
+		telegram.MethodGetHistory:         {Rate: 9.9, Burst: 10},
+		telegram.MethodGetMessagesViews:   {Rate: 9.9, Burst: 10},
+		telegram.MethodGetMessages:        {Rate: 4.95, Burst: 10},
+		telegram.MethodGetChannels:        {Rate: 4.95, Burst: 10},
+		telegram.MethodGetFullChannel:     {Rate: 1.98, Burst: 5},
 		telegram.MethodGetRecommendations: {Rate: 0.45, Burst: 2},
 	}
 }
