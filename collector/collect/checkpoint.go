@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -81,7 +82,7 @@ func (c *Collector) completeness(ch *state.Channel, now time.Time) Completeness 
 func (c *Collector) discoveryRows(ch *state.Channel, now time.Time) []schema.Discovery {
 	base := schema.Discovery{
 		FrameID: c.frameID, Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username,
-		DiscoveredAt: ch.DiscoveredAt, Included: b2u(ch.Included), Reason: ch.Reason, Version: schema.Version(now),
+		DiscoveredAt: ch.DiscoveredAt.Time(), Included: b2u(ch.Included), Reason: ch.Reason, Version: schema.Version(now),
 	}
 	if base.DiscoveredAt.IsZero() {
 		base.DiscoveredAt = now
@@ -129,14 +130,16 @@ func (c *Collector) pendingRows(p *state.Pending, now time.Time) []schema.Discov
 	return out
 }
 
+// maxCheckpointRecords bounds the records one checkpoint copies. Whatever is left stays
+// dirty for the next one: progress may lag the stored rows, never lead them. The bound keeps
+// memory flat when everything changes at once (a new sampling frame marks every channel).
+const maxCheckpointRecords = 5000
+
 // ckptJob is one checkpoint's content, taken on the dispatcher and saved by a goroutine.
 type ckptJob struct {
 	batch    state.Batch
 	accounts []*state.Account
 	meta     state.Meta
-	compact  bool
-	all      []*state.Channel
-	allPend  []*state.Pending
 	// dirty lists what the checkpoint covers, to mark it dirty again if it fails.
 	dirtyCh   []int64
 	dirtyPend []string
@@ -157,6 +160,10 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	var disc []schema.Discovery
 	var comp []Completeness
 	for id := range c.dirtyCh {
+		if len(j.dirtyCh) >= maxCheckpointRecords {
+			break
+		}
+		j.dirtyCh = append(j.dirtyCh, id)
 		ch := c.channels[id]
 		if ch == nil {
 			continue
@@ -169,9 +176,11 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			comp = append(comp, c.completeness(ch, now))
 		}
 		j.batch.Channels = append(j.batch.Channels, ch.Clone())
-		j.dirtyCh = append(j.dirtyCh, id)
 	}
 	for u := range c.dirtyPend {
+		if len(j.dirtyPend) >= maxCheckpointRecords {
+			break
+		}
 		if p := c.pending[u]; p != nil {
 			disc = append(disc, c.pendingRows(p, now)...)
 			j.batch.Pending = append(j.batch.Pending, p.Clone())
@@ -214,22 +223,56 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	c.meta.SavedAt = now
 	j.meta = c.meta
 	c.journal += j.batch.Len()
-	live := len(c.channels) + len(c.pending)
-	if c.journal > 10_000 && c.journal > 3*live {
-		j.compact = true
-		j.all = make([]*state.Channel, 0, len(c.channels))
-		for _, ch := range c.channels {
-			j.all = append(j.all, ch.Clone())
-		}
-		for _, p := range c.pending {
-			j.allPend = append(j.allPend, p.Clone())
-		}
-		sort.Slice(j.all, func(a, b int) bool { return j.all[a].ID < j.all[b].ID })
+	for _, id := range j.dirtyCh {
+		delete(c.dirtyCh, id)
 	}
-	clear(c.dirtyCh)
-	clear(c.dirtyPend)
+	for _, u := range j.dirtyPend {
+		delete(c.dirtyPend, u)
+	}
 	c.resolved = nil
 	return j, nil
+}
+
+// dirty reports whether anything waits for a checkpoint.
+func (c *Collector) dirty() bool {
+	return len(c.dirtyCh) > 0 || len(c.dirtyPend) > 0 || len(c.resolved) > 0
+}
+
+// compactIfDue rewrites the durable state as a new snapshot when the journal has grown well
+// past the live records. It runs on the dispatcher with no checkpoint in flight and streams
+// the live records straight into the file, so it needs no copy of them: the dispatcher
+// pauses for the time it takes to write them (a second or two for 100,000 channels).
+func (c *Collector) compactIfDue() error {
+	live := len(c.channels) + len(c.pending)
+	if c.journal <= 10_000 || c.journal <= 3*live {
+		return nil
+	}
+	ids := make([]int64, 0, len(c.channels))
+	for id := range c.channels {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	chans := func(yield func(*state.Channel) bool) {
+		for _, id := range ids {
+			if !yield(c.channels[id]) {
+				return
+			}
+		}
+	}
+	pend := func(yield func(*state.Pending) bool) {
+		for _, p := range c.pending {
+			if !yield(p) {
+				return
+			}
+		}
+	}
+	began := c.opts.RateClock.Now()
+	if err := c.store.CompactEach(chans, pend); err != nil {
+		return err
+	}
+	c.journal = 0
+	c.log.Info("state compacted", "records", live, "took", c.opts.RateClock.Now().Sub(began).Round(time.Millisecond))
+	return nil
 }
 
 // save flushes every writer and then records the checkpoint: rows first, progress after.
@@ -245,15 +288,7 @@ func (c *Collector) save(ctx context.Context, j *ckptJob) error {
 			return err
 		}
 	}
-	if err := c.store.SaveMeta(j.meta); err != nil {
-		return err
-	}
-	if j.compact {
-		if err := c.store.Compact(j.all, j.allPend); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.store.SaveMeta(j.meta)
 }
 
 // startCheckpoint begins a checkpoint unless one is running.
@@ -285,6 +320,14 @@ func (c *Collector) endCheckpoint(r ckptResult) {
 		c.undo(r.job)
 	} else {
 		c.m.checkpoints.Inc()
+		if err := c.compactIfDue(); err != nil {
+			c.log.Error("compacting the state failed; the journal goes on", "err", err)
+		}
+	}
+	if r.err == nil && c.dirty() && len(c.ckptWaiters) > 0 {
+		// A Sync waits for everything: the next part goes now.
+		c.startCheckpoint(c.workCtx)
+		return
 	}
 	c.replyWaiters(r.err)
 }
@@ -313,17 +356,22 @@ func (c *Collector) replyWaiters(err error) {
 	c.ckptWaiters = nil
 }
 
-// checkpointNow runs a whole checkpoint synchronously (at the end of a run).
+// checkpointNow checkpoints everything synchronously (at the end of a run), in parts of at
+// most maxCheckpointRecords.
 func (c *Collector) checkpointNow(ctx context.Context) error {
-	j, err := c.capture(ctx)
-	if err != nil {
-		return fmt.Errorf("final checkpoint: %w", err)
+	for {
+		j, err := c.capture(ctx)
+		if err != nil {
+			return fmt.Errorf("final checkpoint: %w", err)
+		}
+		if err := c.save(ctx, j); err != nil {
+			c.undo(j)
+			return fmt.Errorf("final checkpoint: %w", err)
+		}
+		if !c.dirty() {
+			return c.compactIfDue()
+		}
 	}
-	if err := c.save(ctx, j); err != nil {
-		c.undo(j)
-		return fmt.Errorf("final checkpoint: %w", err)
-	}
-	return nil
 }
 
 // writeRun writes the runs row of this run with its counts so far.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -67,6 +68,8 @@ type Collector struct {
 	resolved  []string
 	journal   int // records appended since the last compaction
 
+	// workCtx is the context of calls and checkpoints: it outlives Run's by the grace period.
+	workCtx  context.Context
 	results  chan result
 	inflight int
 	workers  sync.WaitGroup
@@ -284,6 +287,7 @@ func (c *Collector) open(ctx context.Context) error {
 	if err := c.recover(ctx); err != nil {
 		return errors.Join(fmt.Errorf("collect: recover: %w", err), c.store.Close())
 	}
+	c.internStrings()
 	now := c.opts.Clock.Now()
 	for _, ch := range c.channels {
 		if ch.Username != "" {
@@ -342,7 +346,35 @@ func (c *Collector) open(ctx context.Context) error {
 		}
 		c.planPending(p, now)
 	}
+	// Loading a large state leaves as much garbage as state behind; give it back to the
+	// system now rather than when the scavenger gets to it, so the resident size of a
+	// long-running collector reflects what it keeps.
+	debug.FreeOSMemory()
 	return nil
+}
+
+// internStrings makes the channels share one copy of the strings most of them repeat
+// (account labels, statuses, rules, reasons), which the state loader allocated per record.
+func (c *Collector) internStrings() {
+	seen := map[string]string{}
+	in := func(s string) string {
+		if v, ok := seen[s]; ok {
+			return v
+		}
+		seen[s] = s
+		return s
+	}
+	for _, ch := range c.channels {
+		ch.Home, ch.Status, ch.Reason = in(ch.Home), in(ch.Status), in(ch.Reason)
+		for i := range ch.Refs {
+			ch.Refs[i].Rule = in(ch.Refs[i].Rule)
+		}
+	}
+	for _, p := range c.pending {
+		for i := range p.Refs {
+			p.Refs[i].Rule = in(p.Refs[i].Rule)
+		}
+	}
 }
 
 // accountKnowing returns an enabled account holding an access hash for channel id, other

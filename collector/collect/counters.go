@@ -24,13 +24,13 @@ type readOutcome struct {
 func (c *Collector) targetAge(r state.Recent, now time.Time) readOutcome {
 	s := c.opts.Schedule
 	ages := s.CounterAges
-	posted := time.Unix(r.Date, 0)
+	posted := r.Posted()
 	age := now.Sub(posted)
 	i := int(r.Next)
 	for i+1 < len(ages) && age >= ages[i+1]-s.tolerance(ages[i+1]) {
 		i++
 	}
-	return readOutcome{id: r.ID, next: uint8(i + 1), lost: i - int(r.Next), late: age > ages[i]+s.tolerance(ages[i])}
+	return readOutcome{id: int(r.ID), next: uint8(i + 1), lost: i - int(r.Next), late: age > ages[i]+s.tolerance(ages[i])}
 }
 
 // runCounters re-reads the counters of posts at their scheduled ages. A post whose counters
@@ -39,7 +39,7 @@ func (c *Collector) targetAge(r state.Recent, now time.Time) readOutcome {
 func (c *Collector) runCounters(ctx context.Context, j *job) (func(), error) {
 	ids := make([]int, len(j.recent))
 	for i, r := range j.recent {
-		ids[i] = r.ID
+		ids[i] = int(r.ID)
 	}
 	views, err := j.acct.client.GetMessagesViews(ctx, j.peer, ids)
 	if err != nil {
@@ -61,14 +61,14 @@ func (c *Collector) runCounters(ctx context.Context, j *job) (func(), error) {
 	var outcomes []readOutcome
 	var suspects []int
 	for _, r := range j.recent {
-		i, ok := byID[r.ID]
+		i, ok := byID[int(r.ID)]
 		if !ok || views[i].Views == 0 {
-			suspects = append(suspects, r.ID)
+			suspects = append(suspects, int(r.ID))
 			continue
 		}
 		o := c.targetAge(r, now)
 		v := views[i]
-		rows = append(rows, c.counterRow(j.ch.ID, r.ID, time.Unix(r.Date, 0).UTC(), now, c.opts.Schedule.CounterAges[o.next-1], v.Views, v.Forwards, v.Replies, nil))
+		rows = append(rows, c.counterRow(j.ch.ID, int(r.ID), r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], v.Views, v.Forwards, v.Replies, nil))
 		outcomes = append(outcomes, o)
 	}
 	if err := c.writeRows(ctx, nil, nil, rows); err != nil {
@@ -102,7 +102,7 @@ func (c *Collector) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
 	n := len(c.opts.Schedule.CounterAges)
 	keep := ch.Recent[:0]
 	for _, r := range ch.Recent {
-		if o, ok := by[r.ID]; ok && o.next > r.Next {
+		if o, ok := by[int(r.ID)]; ok && o.next > r.Next {
 			ch.CountersDone++
 			ch.CountersLost += o.lost
 			if o.late {
@@ -132,7 +132,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 	now := c.opts.Clock.Now()
 	recent := map[int]state.Recent{}
 	for _, r := range j.ch.Recent {
-		recent[r.ID] = r
+		recent[int(r.ID)] = r
 	}
 	var (
 		rows     []schema.PostCounters
@@ -149,7 +149,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 			deleted = append(deleted, id)
 			if tracked {
 				o := c.targetAge(r, now)
-				row := c.counterRow(j.ch.ID, id, time.Unix(r.Date, 0).UTC(), now, c.opts.Schedule.CounterAges[o.next-1], 0, 0, 0, nil)
+				row := c.counterRow(j.ch.ID, id, r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], 0, 0, 0, nil)
 				row.Deleted = 1
 				rows = append(rows, row)
 			}
@@ -191,7 +191,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		}
 		keep := live.Recent[:0]
 		for _, r := range live.Recent {
-			if !gone[r.ID] {
+			if !gone[int(r.ID)] {
 				keep = append(keep, r)
 			}
 		}

@@ -46,7 +46,7 @@ func (c *Collector) judge(ch *state.Channel, now time.Time) {
 		}
 	}
 	if ch.Included != was || ch.Reason != wasReason {
-		ch.CheckedAt = now
+		ch.CheckedAt = state.At(now)
 		ch.RefsDirty = true
 		c.markDirty(ch)
 	}
@@ -82,7 +82,7 @@ func (c *Collector) addRefs(from *state.Channel, a *account, refs []ref, now tim
 		}
 		ch := c.channels[id]
 		if ch == nil {
-			ch = &state.Channel{ID: id, DiscoveredAt: now}
+			ch = &state.Channel{ID: id, DiscoveredAt: state.At(now)}
 			if r.info != nil && r.info.Username != "" {
 				ch.Username = normUsername(r.info.Username)
 				c.names.set(ch.Username, id)
@@ -176,7 +176,7 @@ func (c *Collector) runResolve(ctx context.Context, j *job) (func(), error) {
 		c.learnPeer(j.acct, telegram.ChannelInfo{Peer: peer})
 		ch := c.channels[peer.ChannelID]
 		if ch == nil {
-			ch = &state.Channel{ID: peer.ChannelID, DiscoveredAt: p.DiscoveredAt}
+			ch = &state.Channel{ID: peer.ChannelID, DiscoveredAt: state.At(p.DiscoveredAt)}
 			c.channels[ch.ID] = ch
 		}
 		if ch.Username == "" {
@@ -206,7 +206,7 @@ func (c *Collector) runAdopt(ctx context.Context, j *job) (func(), error) {
 		return func() {
 			if live := c.channels[j.ch.ID]; live != nil && live.Home == "" && !live.Included {
 				live.Reason = "username no longer resolves"
-				live.CheckedAt = j.now
+				live.CheckedAt = state.At(j.now)
 				live.RefsDirty = true
 				c.markDirty(live)
 			}
@@ -244,7 +244,7 @@ func (c *Collector) runRecommend(ctx context.Context, j *job) (func(), error) {
 			return
 		}
 		c.learnChats(j.acct, infos)
-		live.LastRecommend = j.now
+		live.LastRecommend = state.At(j.now)
 		c.markDirty(live)
 		c.addRefs(live, j.acct, refs, j.now)
 		c.plan(live, c.opts.Clock.Now())

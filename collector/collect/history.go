@@ -41,8 +41,8 @@ func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
 	firstSweep := !ch.HistoryDone && ch.LastID == 0
 	since := c.opts.Since
 	var (
-		posts    []schema.Post
-		rowLinks []schema.PostLink
+		posts    = make([]schema.Post, 0, len(page.Messages))
+		rowLinks = make([]schema.PostLink, 0, len(page.Messages))
 		counters []schema.PostCounters
 		refs     []ref
 		recent   []state.Recent
@@ -121,13 +121,13 @@ func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
 			live.Top, live.Cursor = 0, 0
 			live.HistoryDone = true
 			live.Floor = max(live.Floor, floorID)
-			live.LastHistory = j.now
+			live.LastHistory = state.At(j.now)
 		} else {
 			live.Top, live.Cursor = top, upper
 		}
 		if live.Status == "" || gone(live.Status) {
 			// It answered, so it is readable; the snapshot will say more.
-			live.LastSeen = j.now
+			live.LastSeen = state.At(j.now)
 		}
 		c.markDirty(live)
 		c.addRefs(live, j.acct, refs, j.now)
@@ -168,7 +168,7 @@ func (c *Collector) firstSight(channel int64, m *telegram.Message, now time.Time
 	if next >= len(ages) {
 		return state.Recent{}, row, missed, false
 	}
-	return state.Recent{ID: m.ID, Date: m.Date.Unix(), Next: uint8(next)}, row, missed, true
+	return state.Recent{ID: int32(m.ID), Date: uint32(m.Date.Unix()), Next: uint8(next)}, row, missed, true
 }
 
 // writeRows writes a page's rows, counting them.

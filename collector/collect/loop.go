@@ -33,6 +33,7 @@ func (c *Collector) loop(ctx context.Context) error {
 	// away answers already on their way.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	c.workCtx = workCtx
 	done := ctx.Done()
 	stopping := false
 	var grace clock.Timer

@@ -51,14 +51,14 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 	n := 0
 	for _, s := range rows {
 		ch := c.channels[int64(s.ChannelID)]
-		if ch == nil || !s.SnapshotAt.After(ch.LastSnapshot) {
+		if ch == nil || !s.SnapshotAt.After(ch.LastSnapshot.Time()) {
 			continue
 		}
 		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) && !ch.LastSeen.IsZero() {
 			ch.Recheck = ch.Username
 		}
 		if ch.About != s.About || ch.AboutSince.IsZero() {
-			ch.AboutSince = s.SnapshotAt
+			ch.AboutSince = state.At(s.SnapshotAt)
 		}
 		ch.Username, ch.Title, ch.About = s.Username, s.Title, s.About
 		ch.Subscribers, ch.Status = int(s.Subscribers), s.Status
@@ -66,9 +66,9 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 		ch.Reasons = slices.Clone(s.RestrictionReasons)
 		ch.LinkedChatID, ch.PinnedID = int64(s.LinkedChatID), int(s.PinnedPostID)
 		if ch.FirstSeen.IsZero() {
-			ch.FirstSeen = s.SnapshotAt
+			ch.FirstSeen = state.At(s.SnapshotAt)
 		}
-		ch.LastSnapshot, ch.LastSeen = s.SnapshotAt, s.SnapshotAt
+		ch.LastSnapshot, ch.LastSeen = state.At(s.SnapshotAt), state.At(s.SnapshotAt)
 		c.markDirty(ch)
 		n++
 	}
@@ -100,7 +100,7 @@ func (c *Collector) applyReads(rows []schema.PostCounters) int {
 		if idx < 0 {
 			continue
 		}
-		i := slices.IndexFunc(ch.Recent, func(x state.Recent) bool { return x.ID == int(r.PostID) })
+		i := slices.IndexFunc(ch.Recent, func(x state.Recent) bool { return int64(x.ID) == int64(r.PostID) })
 		if i < 0 {
 			continue
 		}
@@ -134,10 +134,10 @@ func (c *Collector) applyEvents(rows []schema.ChannelEvent) int {
 		}
 		switch e.Kind {
 		case schema.EventWentPrivate, schema.EventDeleted:
-			if !e.DetectedAt.After(ch.LastSnapshot) {
+			if !e.DetectedAt.After(ch.LastSnapshot.Time()) {
 				continue
 			}
-			ch.Status, ch.LastSnapshot = e.NewValue, e.DetectedAt
+			ch.Status, ch.LastSnapshot = e.NewValue, state.At(e.DetectedAt)
 			if ch.Username != "" {
 				ch.Recheck = ch.Username
 			}

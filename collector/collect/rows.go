@@ -17,6 +17,10 @@ import (
 
 const sourceCollector = "collector"
 
+// noStrings is the shared empty list of rows without hashtags or mentions (never appended
+// to in place: append on a zero-capacity slice copies).
+var noStrings = make([]string, 0)
+
 // keyedHash is the keyed hash that replaces persons and invite hashes: HMAC-SHA256 with
 // privacy.hash_key, hex, so equal inputs link up without being readable.
 func (c *Collector) keyedHash(kind, s string) string {
@@ -91,8 +95,8 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 		Source:        sourceCollector,
 		RunID:         c.opts.RunID,
 		Version:       schema.Version(now),
-		Hashtags:      []string{},
-		Mentions:      []string{},
+		Hashtags:      noStrings,
+		Mentions:      noStrings,
 	}
 	if m.Service {
 		p.Kind, p.PostType = schema.KindService, "service"

@@ -42,6 +42,8 @@ type simEnv struct {
 	dir    string
 	start  time.Time
 	worldT time.Time
+	// flushEvery is the writers' flush interval (store's default when zero).
+	flushEvery time.Duration
 }
 
 type codePrompt struct{}
@@ -59,6 +61,11 @@ func skipShort(t *testing.T) {
 // newSimEnv serves world w frozen at start, with limits, and logs in n accounts.
 func newSimEnv(t *testing.T, w *world.World, start time.Time, limits tgsim.Limits, n int) *simEnv {
 	t.Helper()
+	return newSimEnvTB(t, w, start, limits, n)
+}
+
+func newSimEnvTB(t testing.TB, w *world.World, start time.Time, limits tgsim.Limits, n int) *simEnv {
+	t.Helper()
 	srv, err := tgsim.New(tgsim.Options{World: w, Clock: tgsim.Clock{Start: start, Speed: 1e-9}, Limits: limits})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,7 +74,7 @@ func newSimEnv(t *testing.T, w *world.World, start time.Time, limits tgsim.Limit
 		cancel()
 		require.NoError(t, srv.Close())
 	})
-	e := &simEnv{w: w, srv: srv, dir: t.TempDir(), start: start, worldT: start}
+	e := &simEnv{w: w, srv: srv, dir: t.TempDir(), start: start, worldT: start, flushEvery: 200 * time.Millisecond}
 	for i := 0; i < n; i++ {
 		e.accs = append(e.accs, e.dial(t, fmt.Sprintf("acc%d", i+1), fmt.Sprintf("+99966210%02d", i+1)))
 	}
@@ -80,7 +87,7 @@ func newSimEnv(t *testing.T, w *world.World, start time.Time, limits tgsim.Limit
 	return e
 }
 
-func (e *simEnv) dial(t *testing.T, label, phone string) *telegram.Account {
+func (e *simEnv) dial(t testing.TB, label, phone string) *telegram.Account {
 	t.Helper()
 	co := e.srv.ClientOptions()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -104,7 +111,7 @@ func (e *simEnv) setTime(clk *clock.Fake, t time.Time) {
 }
 
 // seedsAt picks n channels active at t with a username and a history.
-func seedsAt(t *testing.T, w *world.World, at time.Time, n int) []string {
+func seedsAt(t testing.TB, w *world.World, at time.Time, n int) []string {
 	t.Helper()
 	var out []string
 	for _, id := range w.ChannelIDs() {
@@ -135,9 +142,9 @@ type runner struct {
 	err  error
 }
 
-func (e *simEnv) startCollector(t *testing.T, clk *clock.Fake, state string, mod func(*collect.Options)) *runner {
+func (e *simEnv) startCollector(t testing.TB, clk *clock.Fake, state string, mod func(*collect.Options)) *runner {
 	t.Helper()
-	out, err := collect.OpenOutput(e.db, store.WriterOptions{SpoolDir: filepath.Join(e.dir, "spool"), FlushInterval: 200 * time.Millisecond})
+	out, err := collect.OpenOutput(e.db, store.WriterOptions{SpoolDir: filepath.Join(e.dir, "spool"), FlushInterval: e.flushEvery})
 	require.NoError(t, err)
 	opts := collect.Options{
 		Accounts: e.accs, Output: out.Output, Posts: collect.StoreReader{DB: e.db}, Recovery: collect.StoreReader{DB: e.db},

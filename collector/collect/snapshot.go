@@ -51,11 +51,11 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	if seenBefore && prev.About != cur.about {
 		evs = append(evs, event{kind: schema.EventAboutChanged, old: prev.About, new: cur.about})
 	}
-	aboutSince := prev.AboutSince
+	aboutSince := prev.AboutSince.Time()
 	if !seenBefore || prev.About != cur.about || aboutSince.IsZero() {
 		aboutSince = now
 	}
-	firstSeen := prev.FirstSeen
+	firstSeen := prev.FirstSeen.Time()
 	if firstSeen.IsZero() {
 		firstSeen = now
 	}
@@ -108,7 +108,7 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	}
 	if prev.Included {
 		al := c.accountLinks(prev.ID, "handle_in_about", aboutHandles(full.About), aboutSince, now)
-		al = append(al, c.accountLinks(prev.ID, "link_in_pinned", prev.PinnedHandles, prev.PinnedSince, now)...)
+		al = append(al, c.accountLinks(prev.ID, "link_in_pinned", prev.PinnedHandles, prev.PinnedSince.Time(), now)...)
 		if len(al) > 0 {
 			if err := c.out.AccountLinks.Write(ctx, al...); err != nil {
 				return nil, fmt.Errorf("write account links: %w", err)
@@ -137,9 +137,9 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 		live.Verified, live.Scam, live.Fake, live.Restricted = full.Verified, full.Scam, full.Fake, full.Restricted
 		live.Reasons = slices.Clone(full.RestrictionReasons)
 		live.LinkedChatID, live.PinnedID = full.LinkedChatID, full.PinnedMsgID
-		live.CreatedAt, live.Megagroup = full.Date, full.Megagroup
-		live.FirstSeen, live.LastSnapshot, live.LastSeen = firstSeen, j.now, j.now
-		live.AboutSince = aboutSince
+		live.CreatedAt, live.Megagroup = state.At(full.Date), full.Megagroup
+		live.FirstSeen, live.LastSnapshot, live.LastSeen = state.At(firstSeen), state.At(j.now), state.At(j.now)
+		live.AboutSince = state.At(aboutSince)
 		c.summary.Events += len(evs)
 		c.markDirty(live)
 		wasIncluded := live.Included
@@ -221,8 +221,8 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 		row := schema.Channel{
 			Platform: schema.PlatformTelegram, ChannelID: uint64(prev.ID), ExternalID: strconv.FormatInt(prev.ID, 10),
 			Username: prev.Username, Title: prev.Title, About: prev.About, Kind: "channel", Status: status,
-			Subscribers: uint64(max(prev.Subscribers, 0)), CreatedAt: prev.CreatedAt, FirstSeenAt: prev.FirstSeen,
-			LastSeenAt: prev.LastSeen, Verified: b2u(prev.Verified), Scam: b2u(prev.Scam), Fake: b2u(prev.Fake),
+			Subscribers: uint64(max(prev.Subscribers, 0)), CreatedAt: prev.CreatedAt.Time(), FirstSeenAt: prev.FirstSeen.Time(),
+			LastSeenAt: prev.LastSeen.Time(), Verified: b2u(prev.Verified), Scam: b2u(prev.Scam), Fake: b2u(prev.Fake),
 			Restricted: b2u(prev.Restricted), Source: sourceCollector, Version: schema.Version(now),
 		}
 		if prev.Megagroup {
@@ -239,7 +239,7 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 			c.log.Error("writing a status change failed", "channel", prev.ID, "err", writeErr)
 			return
 		}
-		live.LastSnapshot = j.now
+		live.LastSnapshot = state.At(j.now)
 		if invalid {
 			delete(j.acct.st.Peers, live.ID)
 			j.acct.dirty = true
@@ -252,7 +252,7 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 		}
 		if !live.Included {
 			live.Reason = "unreadable: " + strings.TrimPrefix(kind, "went_")
-			live.CheckedAt = j.now
+			live.CheckedAt = state.At(j.now)
 			live.RefsDirty = true
 		}
 		c.summary.Events += len(evs)
@@ -300,7 +300,7 @@ func (c *Collector) runRecheck(ctx context.Context, j *job) (func(), error) {
 				c.setHome(live, j.acct)
 			}
 			if gone(live.Status) || live.Status == "" {
-				live.LastSnapshot = time.Time{} // it resolves: look again at once
+				live.LastSnapshot = 0 // it resolves: look again at once
 			}
 		} else if strings.EqualFold(live.Username, j.username) {
 			c.names.drop(j.username, live.ID)
@@ -352,7 +352,7 @@ func (c *Collector) runPinned(ctx context.Context, j *job) (func(), error) {
 		}
 		live.PinnedRead = j.ids[0]
 		live.PinnedHandles = handles
-		live.PinnedSince = now
+		live.PinnedSince = state.At(now)
 		c.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil

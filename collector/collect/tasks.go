@@ -68,7 +68,7 @@ func (c *Collector) hot(ch *state.Channel, now time.Time) bool {
 	day := now.Add(-24 * time.Hour).Unix()
 	n := 0
 	for _, r := range ch.Recent {
-		if r.Date > day {
+		if int64(r.Date) > day {
 			n++
 		}
 	}
@@ -117,7 +117,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 	if gone(ch.Status) {
 		switch kind {
 		case kindSnapshot:
-			return schedule.NextSlot(ch.ID, kindSnapshot, s.GoneInterval, ch.LastSnapshot, now), true
+			return schedule.NextSlot(ch.ID, kindSnapshot, s.GoneInterval, ch.LastSnapshot.Time(), now), true
 		case kindRecheck:
 			return now, ch.Recheck != ""
 		}
@@ -130,7 +130,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 		if hot {
 			iv = s.HotSnapshotInterval
 		}
-		return schedule.NextSlot(ch.ID, kindSnapshot, iv, ch.LastSnapshot, now), true
+		return schedule.NextSlot(ch.ID, kindSnapshot, iv, ch.LastSnapshot.Time(), now), true
 	case kindRecheck:
 		return now, ch.Recheck != ""
 	case kindHistory:
@@ -141,7 +141,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 		if hot {
 			iv = s.HotHistoryInterval
 		}
-		return schedule.NextSlot(ch.ID, kindHistory, iv, ch.LastHistory, now), true
+		return schedule.NextSlot(ch.ID, kindHistory, iv, ch.LastHistory.Time(), now), true
 	case kindCounters:
 		return c.countersDue(ch)
 	case kindVerify:
@@ -152,7 +152,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 		if !c.opts.Rules.Counts("recommendation") || int(ch.Depth) >= c.opts.Rules.MaxDepth {
 			return time.Time{}, false
 		}
-		return schedule.NextSlot(ch.ID, kindRecommend, s.RecommendInterval, ch.LastRecommend, now), true
+		return schedule.NextSlot(ch.ID, kindRecommend, s.RecommendInterval, ch.LastRecommend.Time(), now), true
 	}
 	return time.Time{}, false
 }
@@ -162,10 +162,10 @@ func (c *Collector) countersDue(ch *state.Channel) (time.Time, bool) {
 	ages := c.opts.Schedule.CounterAges
 	var due time.Time
 	for _, r := range ch.Recent {
-		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], r.ID) {
+		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
 			continue
 		}
-		d := time.Unix(r.Date, 0).Add(ages[r.Next] - c.opts.Schedule.tolerance(ages[r.Next])/2)
+		d := r.Posted().Add(ages[r.Next] - c.opts.Schedule.tolerance(ages[r.Next])/2)
 		if due.IsZero() || d.Before(due) {
 			due = d
 		}
@@ -291,10 +291,10 @@ func (c *Collector) dueRecent(ch *state.Channel, now time.Time) []state.Recent {
 	}
 	var list []due
 	for _, r := range ch.Recent {
-		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], r.ID) {
+		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
 			continue
 		}
-		at := time.Unix(r.Date, 0).Add(ages[r.Next])
+		at := r.Posted().Add(ages[r.Next])
 		if at.Add(-c.opts.Schedule.tolerance(ages[r.Next]) / 2).After(now) {
 			continue
 		}

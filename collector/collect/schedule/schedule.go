@@ -13,6 +13,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"hash/fnv"
+	"math"
 	"sort"
 	"time"
 )
@@ -36,36 +37,38 @@ type Task struct {
 // Queue names one queue: the tasks of one lane for one method.
 type Queue struct{ Lane, Method string }
 
-type taskKey struct {
-	channel int64
-	kind    string
-}
-
+// item is a pending task as stored: 24 bytes, since a collector following 100,000
+// channels keeps several per channel. Kind, lane and method are indexes into the
+// scheduler's table of names.
 type item struct {
-	Task
-	index int // position in its queue's heap, -1 when held
+	channel int64
+	due     int64 // Unix nanoseconds
+	index   int32 // position in its queue's heap, -1 when held
+	kind    uint16
+	lane    uint16
+	method  uint16
 }
 
 type queue []*item
 
 func (q queue) Len() int { return len(q) }
 func (q queue) Less(i, j int) bool {
-	if !q[i].Due.Equal(q[j].Due) {
-		return q[i].Due.Before(q[j].Due)
+	if q[i].due != q[j].due {
+		return q[i].due < q[j].due
 	}
-	if q[i].Channel != q[j].Channel {
-		return q[i].Channel < q[j].Channel
+	if q[i].channel != q[j].channel {
+		return q[i].channel < q[j].channel
 	}
-	return q[i].Kind < q[j].Kind
+	return q[i].kind < q[j].kind
 }
 func (q queue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
+	q[i].index = int32(i)
+	q[j].index = int32(j)
 }
 func (q *queue) Push(x any) {
 	it := x.(*item)
-	it.index = len(*q)
+	it.index = int32(len(*q))
 	*q = append(*q, it)
 }
 func (q *queue) Pop() any {
@@ -77,62 +80,106 @@ func (q *queue) Pop() any {
 	return it
 }
 
+type queueKey struct{ lane, method uint16 }
+
 // Scheduler holds the pending tasks. It is not safe for concurrent use: one goroutine (the
 // collector's dispatcher) owns it.
 type Scheduler struct {
-	queues map[Queue]*queue
-	tasks  map[taskKey]*item
+	queues map[queueKey]*queue
 	chans  map[int64][]*item // pending tasks by channel
 	busy   map[int64]struct{}
 	held   map[int64][]*item // due while their channel was busy
+	names  []string          // kinds, lanes and methods, interned
+	ids    map[string]uint16
+	count  int
 }
 
 // New returns an empty Scheduler.
 func New() *Scheduler {
 	return &Scheduler{
-		queues: map[Queue]*queue{},
-		tasks:  map[taskKey]*item{},
+		queues: map[queueKey]*queue{},
 		chans:  map[int64][]*item{},
 		busy:   map[int64]struct{}{},
 		held:   map[int64][]*item{},
+		ids:    map[string]uint16{},
 	}
 }
 
+// intern returns the index of a name in the table, adding it.
+func (s *Scheduler) intern(name string) uint16 {
+	if id, ok := s.ids[name]; ok {
+		return id
+	}
+	id := uint16(len(s.names))
+	s.names = append(s.names, name)
+	s.ids[name] = id
+	return id
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func (s *Scheduler) task(it *item) Task {
+	return Task{Channel: it.channel, Kind: s.names[it.kind], Lane: s.names[it.lane], Method: s.names[it.method], Due: fromNano(it.due)}
+}
+
+// find returns the pending task of (channel, kind).
+func (s *Scheduler) find(channel int64, kind string) *item {
+	k, ok := s.ids[kind]
+	if !ok {
+		return nil
+	}
+	for _, it := range s.chans[channel] {
+		if it.kind == k {
+			return it
+		}
+	}
+	return nil
+}
+
 // Len returns the number of pending tasks (held ones included).
-func (s *Scheduler) Len() int { return len(s.tasks) }
+func (s *Scheduler) Len() int { return s.count }
 
 // Get returns the pending task of (channel, kind).
 func (s *Scheduler) Get(channel int64, kind string) (Task, bool) {
-	it, ok := s.tasks[taskKey{channel, kind}]
-	if !ok {
+	it := s.find(channel, kind)
+	if it == nil {
 		return Task{}, false
 	}
-	return it.Task, true
+	return s.task(it), true
 }
 
 // Add queues t. When (channel, kind) is already pending, the earlier due time is kept and
 // lane and method are taken from t.
 func (s *Scheduler) Add(t Task) {
-	k := taskKey{t.Channel, t.Kind}
-	if it, ok := s.tasks[k]; ok {
-		if !t.Due.Before(it.Due) {
-			t.Due = it.Due
-		}
+	due := unixNano(t.Due)
+	if it := s.find(t.Channel, t.Kind); it != nil {
 		s.detach(it)
-		it.Task = t
+		it.due = min(it.due, due)
+		it.lane, it.method = s.intern(t.Lane), s.intern(t.Method)
 		s.attach(it)
 		return
 	}
-	it := &item{Task: t, index: -1}
-	s.tasks[k] = it
+	it := &item{channel: t.Channel, due: due, index: -1, kind: s.intern(t.Kind), lane: s.intern(t.Lane), method: s.intern(t.Method)}
 	s.chans[t.Channel] = append(s.chans[t.Channel], it)
+	s.count++
 	s.attach(it)
 }
 
-// forget removes it from the indexes (not from its queue).
+// forget removes it from the per-channel index (not from its queue).
 func (s *Scheduler) forget(it *item) {
-	delete(s.tasks, taskKey{it.Channel, it.Kind})
-	c := s.chans[it.Channel]
+	c := s.chans[it.channel]
 	for i, x := range c {
 		if x == it {
 			c = append(c[:i], c[i+1:]...)
@@ -140,10 +187,11 @@ func (s *Scheduler) forget(it *item) {
 		}
 	}
 	if len(c) == 0 {
-		delete(s.chans, it.Channel)
+		delete(s.chans, it.channel)
 	} else {
-		s.chans[it.Channel] = c
+		s.chans[it.channel] = c
 	}
+	s.count--
 }
 
 // Set queues t, replacing the due time of a pending (channel, kind) whatever it was.
@@ -154,7 +202,7 @@ func (s *Scheduler) Set(t Task) {
 
 // Remove drops the pending task of (channel, kind), if any.
 func (s *Scheduler) Remove(channel int64, kind string) {
-	if it, ok := s.tasks[taskKey{channel, kind}]; ok {
+	if it := s.find(channel, kind); it != nil {
 		s.detach(it)
 		s.forget(it)
 	}
@@ -171,10 +219,14 @@ func (s *Scheduler) RemoveChannel(channel int64) {
 // MoveLane gives every pending task of channel in lane from to lane to: the hand-off of a
 // channel from a parked account to a free one.
 func (s *Scheduler) MoveLane(channel int64, from, to string) {
+	f, ok := s.ids[from]
+	if !ok {
+		return
+	}
 	for _, it := range s.chans[channel] {
-		if it.Lane == from {
+		if it.lane == f {
 			s.detach(it)
-			it.Lane = to
+			it.lane = s.intern(to)
 			s.attach(it)
 		}
 	}
@@ -184,7 +236,7 @@ func (s *Scheduler) MoveLane(channel int64, from, to string) {
 func (s *Scheduler) Tasks(channel int64) []Task {
 	var out []Task
 	for _, it := range s.chans[channel] {
-		out = append(out, it.Task)
+		out = append(out, s.task(it))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
@@ -192,12 +244,12 @@ func (s *Scheduler) Tasks(channel int64) []Task {
 
 // attach puts it in its queue, or holds it while its channel is busy.
 func (s *Scheduler) attach(it *item) {
-	if _, busy := s.busy[it.Channel]; busy {
-		s.held[it.Channel] = append(s.held[it.Channel], it)
+	if _, busy := s.busy[it.channel]; busy {
+		s.held[it.channel] = append(s.held[it.channel], it)
 		it.index = -1
 		return
 	}
-	qk := Queue{it.Lane, it.Method}
+	qk := queueKey{it.lane, it.method}
 	q := s.queues[qk]
 	if q == nil {
 		q = &queue{}
@@ -209,15 +261,15 @@ func (s *Scheduler) attach(it *item) {
 // detach takes it out of its queue or the held list.
 func (s *Scheduler) detach(it *item) {
 	if it.index >= 0 {
-		qk := Queue{it.Lane, it.Method}
+		qk := queueKey{it.lane, it.method}
 		q := s.queues[qk]
-		heap.Remove(q, it.index)
+		heap.Remove(q, int(it.index))
 		if q.Len() == 0 {
 			delete(s.queues, qk)
 		}
 		return
 	}
-	h := s.held[it.Channel]
+	h := s.held[it.channel]
 	for i, x := range h {
 		if x == it {
 			h = append(h[:i], h[i+1:]...)
@@ -225,9 +277,9 @@ func (s *Scheduler) detach(it *item) {
 		}
 	}
 	if len(h) == 0 {
-		delete(s.held, it.Channel)
+		delete(s.held, it.channel)
 	} else {
-		s.held[it.Channel] = h
+		s.held[it.channel] = h
 	}
 }
 
@@ -236,7 +288,7 @@ func (s *Scheduler) detach(it *item) {
 func (s *Scheduler) Queues() []QueueHead {
 	out := make([]QueueHead, 0, len(s.queues))
 	for k, q := range s.queues {
-		out = append(out, QueueHead{Queue: k, Due: (*q)[0].Due, Len: q.Len()})
+		out = append(out, QueueHead{Queue: Queue{Lane: s.names[k.lane], Method: s.names[k.method]}, Due: fromNano((*q)[0].due), Len: q.Len()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Due.Equal(out[j].Due) {
@@ -257,30 +309,39 @@ type QueueHead struct {
 	Len int
 }
 
+func (s *Scheduler) queueOf(q Queue) *queue {
+	l, ok1 := s.ids[q.Lane]
+	m, ok2 := s.ids[q.Method]
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return s.queues[queueKey{l, m}]
+}
+
 // Peek returns the first task of a queue without taking it.
 func (s *Scheduler) Peek(q Queue) (Task, bool) {
-	h := s.queues[q]
+	h := s.queueOf(q)
 	if h == nil || h.Len() == 0 {
 		return Task{}, false
 	}
-	return (*h)[0].Task, true
+	return s.task((*h)[0]), true
 }
 
 // Take removes and returns the most overdue task of queue q that is due at now, marking its
 // channel busy until Release. Tasks of busy channels are never returned (they cannot be in a
 // queue while their channel is busy).
 func (s *Scheduler) Take(q Queue, now time.Time) (Task, bool) {
-	h := s.queues[q]
-	if h == nil || h.Len() == 0 || (*h)[0].Due.After(now) {
+	h := s.queueOf(q)
+	if h == nil || h.Len() == 0 || (*h)[0].due > unixNano(now) {
 		return Task{}, false
 	}
 	it := heap.Pop(h).(*item)
 	if h.Len() == 0 {
-		delete(s.queues, q)
+		delete(s.queues, queueKey{it.lane, it.method})
 	}
 	s.forget(it)
-	s.acquire(it.Channel)
-	return it.Task, true
+	s.acquire(it.channel)
+	return s.task(it), true
 }
 
 // Acquire marks channel busy for work started outside the queues; it reports false when the

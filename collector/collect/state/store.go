@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
@@ -227,8 +229,18 @@ func apply(snap *Snapshot, r record) {
 func scanRecords(r io.Reader, fn func(record)) (int64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var off int64
+	var long []byte
 	for {
-		line, err := br.ReadBytes('\n')
+		// ReadSlice reuses the reader's buffer: loading a large state makes no garbage per line.
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
 		if errors.Is(err, io.EOF) {
 			return off, nil // a last line without '\n' is torn
 		}
@@ -328,6 +340,12 @@ func (s *Store) NeedsCompaction(live int) bool {
 // Compact writes every live record into a new snapshot generation and starts a new, empty
 // journal; the old generation's files are removed once the new one is in place.
 func (s *Store) Compact(channels []*Channel, pending []*Pending) error {
+	return s.CompactEach(slices.Values(channels), slices.Values(pending))
+}
+
+// CompactEach is Compact over sequences, so a caller can stream its live records into the
+// snapshot without copying them all first.
+func (s *Store) CompactEach(channels iter.Seq[*Channel], pending iter.Seq[*Pending]) error {
 	next := s.gen + 1
 	tmp := s.snapPath(next) + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -345,20 +363,23 @@ func (s *Store) Compact(channels []*Channel, pending []*Pending) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	}
-	for _, c := range channels {
+	fail := func(err error) error {
+		return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+	}
+	for c := range channels {
 		if err := write(record{Channel: c}); err != nil {
-			return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+			return fail(err)
 		}
 		n++
 	}
-	for _, p := range pending {
+	for p := range pending {
 		if err := write(record{Pending: p}); err != nil {
-			return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+			return fail(err)
 		}
 		n++
 	}
 	if err := write(record{End: &n}); err != nil {
-		return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
+		return fail(err)
 	}
 	if err := errors.Join(w.Flush(), f.Sync(), f.Close()); err != nil {
 		return errors.Join(fmt.Errorf("state: compact: %w", err), os.Remove(tmp))

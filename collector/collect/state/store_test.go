@@ -21,8 +21,8 @@ func TestRoundTrip(t *testing.T) {
 	require.Empty(t, snap.Channels)
 
 	c := &Channel{ID: 42, Username: "news", Home: "acc1", Included: true, Title: "News", LastID: 100,
-		Recent: []Recent{{ID: 99, Date: t0.Unix(), Next: 2}}, Refs: []Ref{{Via: 7, Rule: "forward", N: 3, Depth: 1}},
-		LastHistory: t0}
+		Recent: []Recent{{ID: 99, Date: uint32(t0.Unix()), Next: 2}}, Refs: []Ref{{Via: 7, Rule: "forward", N: 3, Depth: 1}},
+		LastHistory: At(t0)}
 	require.NoError(t, s.Append(Batch{Channels: []*Channel{c.Clone()}, Pending: []*Pending{{Username: "other", DiscoveredAt: t0}}}))
 	c.LastID = 150
 	require.NoError(t, s.Append(Batch{Channels: []*Channel{c.Clone()}, Resolved: []string{"other"}}))
@@ -146,4 +146,37 @@ func dirNames(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+func TestRecentListJSON(t *testing.T) {
+	cases := []struct {
+		in   string
+		want RecentList
+		err  bool
+	}{
+		{`null`, nil, false},
+		{`[]`, nil, false},
+		{`[[5,1700000000,3]]`, RecentList{{ID: 5, Date: 1700000000, Next: 3}}, false},
+		{` [ [1, 2, 0] , [3,4,1] ] `, RecentList{{ID: 1, Date: 2}, {ID: 3, Date: 4, Next: 1}}, false},
+		{`[[1,2]]`, nil, true},
+		{`[[1,2,3]`, nil, true},
+		{`{}`, nil, true},
+	}
+	for _, c := range cases {
+		var got RecentList
+		err := got.UnmarshalJSON([]byte(c.in))
+		if c.err {
+			require.Error(t, err, c.in)
+			continue
+		}
+		require.NoError(t, err, c.in)
+		require.Equal(t, c.want, got, c.in)
+		if len(c.want) > 0 {
+			out, err := got.MarshalJSON()
+			require.NoError(t, err)
+			var back RecentList
+			require.NoError(t, back.UnmarshalJSON(out))
+			require.Equal(t, got, back)
+		}
+	}
 }

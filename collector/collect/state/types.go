@@ -13,8 +13,11 @@
 package state
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/collect/budget"
@@ -37,66 +40,66 @@ type Channel struct {
 	// Refs are the references from channels of the frame, by channel and rule.
 	Refs []Ref `json:"refs,omitempty"`
 	// Reason says why the channel was excluded ("" when included or not yet evaluated).
-	Reason       string    `json:"reason,omitempty"`
-	DiscoveredAt time.Time `json:"disc_at,omitzero"`
+	Reason       string `json:"reason,omitempty"`
+	DiscoveredAt Time   `json:"disc_at,omitzero"`
 	// CheckedAt is when the inclusion rules last looked at the channel.
-	CheckedAt time.Time `json:"chk_at,omitzero"`
+	CheckedAt Time `json:"chk_at,omitzero"`
 	// RefsDirty marks references not yet written to the discovery table.
 	RefsDirty bool `json:"refs_dirty,omitempty"`
 
 	// Identity as of the last snapshot.
-	Title        string    `json:"title,omitempty"`
-	About        string    `json:"about,omitempty"`
-	Subscribers  int       `json:"subs,omitempty"`
-	Status       string    `json:"status,omitempty"`
-	Verified     bool      `json:"verified,omitempty"`
-	Scam         bool      `json:"scam,omitempty"`
-	Fake         bool      `json:"fake,omitempty"`
-	Restricted   bool      `json:"restricted,omitempty"`
-	Reasons      []string  `json:"reasons,omitempty"`
-	LinkedChatID int64     `json:"linked,omitempty"`
-	PinnedID     int       `json:"pinned,omitempty"`
-	CreatedAt    time.Time `json:"created,omitzero"`
-	Megagroup    bool      `json:"megagroup,omitempty"`
-	FirstSeen    time.Time `json:"first_seen,omitzero"`
+	Title        string   `json:"title,omitempty"`
+	About        string   `json:"about,omitempty"`
+	Subscribers  int      `json:"subs,omitempty"`
+	Status       string   `json:"status,omitempty"`
+	Verified     bool     `json:"verified,omitempty"`
+	Scam         bool     `json:"scam,omitempty"`
+	Fake         bool     `json:"fake,omitempty"`
+	Restricted   bool     `json:"restricted,omitempty"`
+	Reasons      []string `json:"reasons,omitempty"`
+	LinkedChatID int64    `json:"linked,omitempty"`
+	PinnedID     int      `json:"pinned,omitempty"`
+	CreatedAt    Time     `json:"created,omitzero"`
+	Megagroup    bool     `json:"megagroup,omitempty"`
+	FirstSeen    Time     `json:"first_seen,omitzero"`
 	// LastSnapshot is when the last snapshot was attempted, LastSeen when the channel last
 	// answered.
-	LastSnapshot time.Time `json:"snap_at,omitzero"`
-	LastSeen     time.Time `json:"seen_at,omitzero"`
+	LastSnapshot Time `json:"snap_at,omitzero"`
+	LastSeen     Time `json:"seen_at,omitzero"`
 	// PinnedRead is the pinned post whose text was last read for account links.
 	PinnedRead int `json:"pinned_read,omitempty"`
 	// Recheck is a username to resolve again: the old one after a rename, or the last one
 	// after the channel disappeared. USERNAME_NOT_OCCUPIED then means the name was freed.
 	Recheck string `json:"recheck,omitempty"`
 	// LastRecommend is when recommendations were last asked for.
-	LastRecommend time.Time `json:"rec_at,omitzero"`
+	LastRecommend Time `json:"rec_at,omitzero"`
 
 	// History. Every message id <= LastID has been fetched (or is before the history
 	// floor). A sweep in progress fetches (LastID, Top] page by page, newest first; Cursor is
 	// the lowest id fetched by the sweep so far (0 before its first page).
-	LastID      int       `json:"last_id,omitempty"`
-	Top         int       `json:"top,omitempty"`
-	Cursor      int       `json:"cursor,omitempty"`
-	HistoryDone bool      `json:"hist_done,omitempty"` // the first full sweep finished
-	MinID       int       `json:"min_id,omitempty"`    // lowest id stored
-	Floor       int       `json:"floor,omitempty"`     // ids below it are before --since
-	Count       int       `json:"count,omitempty"`     // Telegram's message count at the last page
-	Stored      int       `json:"stored,omitempty"`    // messages stored
-	Gaps        int       `json:"gaps,omitempty"`      // ids missing when their page was fetched
-	Deleted     int       `json:"deleted,omitempty"`   // stored posts later found deleted
-	LastHistory time.Time `json:"hist_at,omitzero"`
+	LastID      int  `json:"last_id,omitempty"`
+	Top         int  `json:"top,omitempty"`
+	Cursor      int  `json:"cursor,omitempty"`
+	HistoryDone bool `json:"hist_done,omitempty"` // the first full sweep finished
+	MinID       int  `json:"min_id,omitempty"`    // lowest id stored
+	Floor       int  `json:"floor,omitempty"`     // ids below it are before --since
+	Count       int  `json:"count,omitempty"`     // Telegram's message count at the last page
+	Stored      int  `json:"stored,omitempty"`    // messages stored
+	Gaps        int  `json:"gaps,omitempty"`      // ids missing when their page was fetched
+	Deleted     int  `json:"deleted,omitempty"`   // stored posts later found deleted
+	LastHistory Time `json:"hist_at,omitzero"`
 
 	// Counters. Recent holds the posts still due for re-reads at fixed ages.
-	Recent         []Recent `json:"recent,omitempty"`
-	CountersDone   int      `json:"ctr_done,omitempty"`
-	CountersMissed int      `json:"ctr_missed,omitempty"` // ages passed before the post was seen
-	CountersLate   int      `json:"ctr_late,omitempty"`   // ages read outside their tolerance
-	CountersLost   int      `json:"ctr_lost,omitempty"`   // ages skipped because reads fell behind
+	Recent         RecentList `json:"recent,omitempty"`
+	CountersDone   int        `json:"ctr_done,omitempty"`
+	CountersMissed int        `json:"ctr_missed,omitempty"` // ages passed before the post was seen
+	CountersLate   int        `json:"ctr_late,omitempty"`   // ages read outside their tolerance
+	CountersLost   int        `json:"ctr_lost,omitempty"`   // ages skipped because reads fell behind
 
 	// AboutSince is when the current about text was first seen; PinnedSince when the pinned
 	// post last read was first seen. They date the account links proposed from them.
-	AboutSince  time.Time `json:"about_since,omitzero"`
-	PinnedSince time.Time `json:"pinned_since,omitzero"`
+	AboutSince  Time `json:"about_since,omitzero"`
+	PinnedSince Time `json:"pinned_since,omitzero"`
 	// PinnedHandles are the handles and links found in the pinned post last read, kept so
 	// they can be re-verified at every snapshot without reading the post again.
 	PinnedHandles []Handle `json:"pinned_handles,omitempty"`
@@ -111,6 +114,29 @@ type Handle struct {
 	Confidence float32 `json:"c"`
 }
 
+// Time is a moment in whole Unix seconds: 8 bytes where time.Time takes 24, for the many
+// timestamps a channel record keeps. Zero means never.
+type Time int64
+
+// At converts t (the zero time gives zero).
+func At(t time.Time) Time {
+	if t.IsZero() {
+		return 0
+	}
+	return Time(t.Unix())
+}
+
+// Time converts back to a time.Time in UTC (zero gives the zero time).
+func (t Time) Time() time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(t), 0).UTC()
+}
+
+// IsZero reports whether t is unset.
+func (t Time) IsZero() bool { return t == 0 }
+
 // Ref is a count of references to a channel from one channel of the frame by one rule.
 type Ref struct {
 	Via   int64  `json:"via"`
@@ -120,26 +146,132 @@ type Ref struct {
 }
 
 // Recent is a post waiting for counter re-reads: its id, posting time (Unix seconds) and
-// the index of the next target age to read.
+// the index of the next target age to read. A channel holds one per post of the last week,
+// so it is kept to 12 bytes (Telegram message ids fit 32 bits; Unix seconds in uint32 last
+// until 2106).
 type Recent struct {
-	ID   int
-	Date int64
+	ID   int32
+	Date uint32
 	Next uint8
 }
 
-// MarshalJSON writes a Recent as [id, date, next]: there are many of them.
-func (r Recent) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, "[%d,%d,%d]", r.ID, r.Date, r.Next), nil
+// Posted returns the post's time.
+func (r Recent) Posted() time.Time { return time.Unix(int64(r.Date), 0).UTC() }
+
+// RecentList is a channel's posts awaiting re-reads. It has its own compact JSON form,
+// [[id,date,next],...], read without reflection: a state of 100,000 channels holds millions.
+type RecentList []Recent
+
+// MarshalJSON writes the list as [[id,date,next],...].
+func (l RecentList) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+len(l)*24)
+	b = append(b, '[')
+	for i, r := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(r.ID), 10)
+		b = append(b, ',')
+		b = strconv.AppendUint(b, uint64(r.Date), 10)
+		b = append(b, ',')
+		b = strconv.AppendUint(b, uint64(r.Next), 10)
+		b = append(b, ']')
+	}
+	return append(b, ']'), nil
 }
 
-// UnmarshalJSON reads [id, date, next].
-func (r *Recent) UnmarshalJSON(b []byte) error {
-	var a [3]int64
-	if err := json.Unmarshal(b, &a); err != nil {
-		return fmt.Errorf("recent post: %w", err)
+// UnmarshalJSON reads [[id,date,next],...] (or null).
+func (l *RecentList) UnmarshalJSON(b []byte) error {
+	p := recentParser{b: b}
+	if p.literal("null") {
+		*l = nil
+		return nil
 	}
-	r.ID, r.Date, r.Next = int(a[0]), a[1], uint8(a[2])
+	// Sized exactly up front: no growth garbage, no spare capacity kept.
+	out := make(RecentList, 0, max(bytes.Count(b, []byte{'['})-1, 0))
+	if !p.expect('[') {
+		return p.fail()
+	}
+	if p.expect(']') {
+		*l = nil
+		return nil
+	}
+	for {
+		var v [3]int64
+		if !p.expect('[') {
+			return p.fail()
+		}
+		for i := range v {
+			if i > 0 && !p.expect(',') {
+				return p.fail()
+			}
+			n, ok := p.int()
+			if !ok {
+				return p.fail()
+			}
+			v[i] = n
+		}
+		if !p.expect(']') {
+			return p.fail()
+		}
+		out = append(out, Recent{ID: int32(v[0]), Date: uint32(v[1]), Next: uint8(v[2])})
+		if p.expect(']') {
+			break
+		}
+		if !p.expect(',') {
+			return p.fail()
+		}
+	}
+	*l = out
 	return nil
+}
+
+// recentParser reads the compact list form.
+type recentParser struct {
+	b []byte
+	i int
+}
+
+func (p *recentParser) skip() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\n' || p.b[p.i] == '\t' || p.b[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *recentParser) expect(c byte) bool {
+	p.skip()
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *recentParser) literal(s string) bool {
+	p.skip()
+	if strings.HasPrefix(string(p.b[p.i:]), s) {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *recentParser) int() (int64, bool) {
+	p.skip()
+	start := p.i
+	if p.i < len(p.b) && p.b[p.i] == '-' {
+		p.i++
+	}
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 64)
+	return n, err == nil
+}
+
+func (p *recentParser) fail() error {
+	return fmt.Errorf("recent posts: bad JSON at byte %d", p.i)
 }
 
 // Pending is a channel known only by its username (from a t.me link or an @mention),
@@ -186,7 +318,7 @@ func (c *Channel) Clone() *Channel {
 	d := *c
 	d.Refs = append([]Ref(nil), c.Refs...)
 	d.Reasons = append([]string(nil), c.Reasons...)
-	d.Recent = append([]Recent(nil), c.Recent...)
+	d.Recent = slices.Clone(c.Recent)
 	d.PinnedHandles = append([]Handle(nil), c.PinnedHandles...)
 	return &d
 }

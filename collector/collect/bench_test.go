@@ -1,0 +1,226 @@
+package collect_test
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tidewatch/tidewatch/collector/collect"
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
+	"github.com/tidewatch/tidewatch/collector/collect/clock"
+	"github.com/tidewatch/tidewatch/collector/collect/discovery"
+	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/collector/tgsim"
+	"github.com/tidewatch/tidewatch/collector/tgsim/world"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+// Benchmarks measure one run each (go test -run '^$' -bench . -benchtime 1x); their
+// results are reported as metrics and recorded in BENCHMARK_RESULT.md.
+
+// readable lists the channels readable at t with a username, and their message counts.
+func readable(w *world.World, at time.Time) (names []string, peers []telegram.Peer, total int) {
+	for _, id := range w.ChannelIDs() {
+		hash, _ := w.AccessHash(id)
+		v, err := w.Channel(id, hash, at)
+		if err != nil || v.Username == "" {
+			continue
+		}
+		_, n, err := w.History(id, at, world.HistoryQuery{Limit: 1})
+		if err != nil {
+			continue
+		}
+		names = append(names, v.Username)
+		peers = append(peers, telegram.Peer{ChannelID: id, AccessHash: hash, Username: v.Username})
+		total += n
+	}
+	return names, peers, total
+}
+
+// pageAll pages every channel's whole history with workers calls at once, as the collector
+// does, and returns the messages received.
+func pageAll(ctx context.Context, acc *telegram.Account, peers []telegram.Peer, workers int) (int, error) {
+	var (
+		next  atomic.Int64
+		msgs  atomic.Int64
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(peers) {
+					return
+				}
+				offset := 0
+				for {
+					page, err := acc.GetHistory(ctx, peers[i], telegram.HistoryQuery{OffsetID: offset, Limit: 100})
+					if err != nil {
+						errMu.Lock()
+						first = err
+						errMu.Unlock()
+						return
+					}
+					msgs.Add(int64(len(page.Messages)))
+					if len(page.Messages) < 100 {
+						break
+					}
+					offset = page.Messages[len(page.Messages)-1].ID
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(msgs.Load()), first
+}
+
+func BenchmarkEndToEndVersusRawClient(b *testing.B) {
+	spec := world.DefaultSpec(200)
+	spec.Posting.PerDay = 12
+	w, err := world.Generate(spec, 21)
+	require.NoError(b, err)
+	start := w.Start().Add(30 * 24 * time.Hour)
+	e := newSimEnvB(b, w, start, tgsim.Limits{Off: true}, 1)
+	e.flushEvery = 0 // the writer's defaults: 100,000-row batches, flushed every second
+	names, peers, total := readable(w, start)
+	ctx := context.Background()
+	acc := e.accs[0].(*telegram.Account)
+	const workers = 4
+
+	// Warm the simulator's page cache, then measure the client alone.
+	_, err = pageAll(ctx, acc, peers, workers)
+	require.NoError(b, err)
+	began := time.Now()
+	raw, err := pageAll(ctx, acc, peers, workers)
+	require.NoError(b, err)
+	rawTook := time.Since(began)
+	rawRate := float64(raw) / rawTook.Seconds()
+
+	clk := clock.NewFake(start)
+	r := e.startCollector(b, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
+		o.Seeds = names
+		o.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
+		o.Watch = false
+		o.MaxInFlight = workers
+		o.Limits = map[string]budget.Limit{}
+		o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
+	})
+	began = time.Now()
+	<-r.done
+	require.NoError(b, r.err)
+	require.NoError(b, r.out.Close(ctx))
+	e2eTook := time.Since(began)
+	stored, err := strconv.Atoi(e.ch.Query(b, "SELECT count() FROM posts"))
+	require.NoError(b, err)
+	e2eRate := float64(stored) / e2eTook.Seconds()
+	b.ReportMetric(rawRate, "raw_msgs/s")
+	b.ReportMetric(e2eRate, "e2e_posts/s")
+	b.ReportMetric(100*e2eRate/rawRate, "%_of_raw")
+	b.Logf("%d channels, %d messages in the world: raw client %d msgs in %s (%.0f/s); collector %d posts into ClickHouse in %s (%.0f/s, %.0f%% of raw)",
+		len(peers), total, raw, rawTook.Round(time.Millisecond), rawRate, stored, e2eTook.Round(time.Millisecond), e2eRate, 100*e2eRate/rawRate)
+}
+
+func BenchmarkRateLimitEfficiency(b *testing.B) {
+	spec := world.DefaultSpec(20)
+	spec.Posting.PerDay = 40
+	w, err := world.Generate(spec, 23)
+	require.NoError(b, err)
+	start := w.Start().Add(30 * 24 * time.Hour)
+	e := newSimEnvB(b, w, start, tgsim.Limits{}, 1) // the simulator's Telegram-like budgets
+	names, _, total := readable(w, start)
+	clk := clock.NewFake(start)
+	r := e.startCollector(b, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
+		o.Seeds = names
+		o.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
+		o.Watch = false
+	})
+	<-r.done
+	require.NoError(b, r.err)
+	require.NoError(b, r.out.Close(context.Background()))
+
+	calls := e.srv.Calls()
+	budgets := e.srv.Limits().Methods
+	floods, all := 0, 0
+	for _, c := range calls {
+		if c.Account == "" || c.Method == "help.getConfig" || c.Method == "users.getUsers" {
+			continue
+		}
+		all++
+		if strings.HasPrefix(c.Error, "FLOOD_WAIT_") {
+			floods++
+		}
+	}
+	var hist []tgsim.Call
+	for _, c := range calls {
+		if c.Method == telegram.MethodGetHistory {
+			hist = append(hist, c)
+		}
+	}
+	window := hist[len(hist)-1].Time.Sub(hist[0].Time).Seconds()
+	bud := budgets[telegram.MethodGetHistory]
+	allowed := float64(bud.Burst) + bud.Rate*window
+	achieved := 100 * float64(len(hist)) / allowed
+	b.ReportMetric(achieved, "%_of_allowed")
+	b.ReportMetric(100*float64(floods)/float64(all), "%_flood_replies")
+	b.Logf("%d channels, %d messages: %d getHistory calls in %.1fs where the budget (%.1f/s, burst %d) allows %.0f: %.1f%%; %d flood waits in %d calls (%.2f%%)",
+		len(names), total, len(hist), window, bud.Rate, bud.Burst, allowed, achieved, floods, all, 100*float64(floods)/float64(all))
+}
+
+// newSimEnvB is newSimEnv for a benchmark.
+func newSimEnvB(b *testing.B, w *world.World, start time.Time, limits tgsim.Limits, n int) *simEnv {
+	b.Helper()
+	return newSimEnvTB(b, w, start, limits, n)
+}
+
+// discard is a Writer that drops rows, to measure the engine without the database.
+type discard[T any] struct{ n atomic.Int64 }
+
+func (d *discard[T]) Write(_ context.Context, rows ...T) error {
+	d.n.Add(int64(len(rows)))
+	return nil
+}
+func (d *discard[T]) Flush(context.Context) error { return nil }
+
+func BenchmarkEngineWithoutDatabase(b *testing.B) {
+	spec := world.DefaultSpec(200)
+	spec.Posting.PerDay = 12
+	w, err := world.Generate(spec, 21)
+	require.NoError(b, err)
+	start := w.Start().Add(30 * 24 * time.Hour)
+	e := newSimEnvB(b, w, start, tgsim.Limits{Off: true}, 1)
+	names, peers, _ := readable(w, start)
+	acc := e.accs[0].(*telegram.Account)
+	_, err = pageAll(context.Background(), acc, peers, 4) // warm the page cache
+	require.NoError(b, err)
+	posts := &discard[schema.Post]{}
+	out := collect.Output{
+		Channels: &discard[schema.Channel]{}, Snapshots: &discard[schema.ChannelSnapshot]{}, Posts: posts,
+		Counters: &discard[schema.PostCounters]{}, Links: &discard[schema.PostLink]{}, Events: &discard[schema.ChannelEvent]{},
+		Registry: &discard[schema.Event]{}, AccountLinks: &discard[schema.AccountLink]{}, Discovery: &discard[schema.Discovery]{},
+		Frames: &discard[schema.SamplingFrame]{}, Runs: &discard[schema.Run]{}, Completeness: &discard[collect.Completeness]{},
+	}
+	c, err := collect.New(collect.Options{
+		Accounts: e.accs, Output: out, StateDir: filepath.Join(e.dir, "state"), Seeds: names,
+		Rules: discovery.Rules{MaxDepth: 0, MinReferences: 1}, HashKey: hashKey,
+		Clock: clock.NewFake(start), RateClock: clock.Real{}, MaxInFlight: 4,
+		Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
+	})
+	require.NoError(b, err)
+	began := time.Now()
+	_, err = c.Run(context.Background())
+	require.NoError(b, err)
+	took := time.Since(began)
+	b.ReportMetric(float64(posts.n.Load())/took.Seconds(), "posts/s")
+	b.Logf("engine without a database: %d posts in %s (%.0f/s)", posts.n.Load(), took.Round(time.Millisecond), float64(posts.n.Load())/took.Seconds())
+}
