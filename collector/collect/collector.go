@@ -17,6 +17,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/collect/schedule"
 	"github.com/tidewatch/tidewatch/collector/collect/state"
 	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/schema"
 )
 
 // account is one Telegram account as the dispatcher sees it.
@@ -62,6 +63,8 @@ type Collector struct {
 	// recovered holds the counter reads found stored after the last checkpoint; written
 	// before the dispatcher starts, read-only afterwards (workers read it).
 	recovered map[readKey]bool
+	// lateSnaps are recovered snapshots of channels the state did not know yet.
+	lateSnaps map[int64]schema.ChannelSnapshot
 
 	dirtyCh   map[int64]bool
 	dirtyPend map[string]bool
@@ -118,6 +121,7 @@ func New(opts Options) (*Collector, error) {
 		verify:      map[int64][]int{},
 		attempts:    map[taskKey]int{},
 		recovered:   map[readKey]bool{},
+		lateSnaps:   map[int64]schema.ChannelSnapshot{},
 		dirtyCh:     map[int64]bool{},
 		dirtyPend:   map[string]bool{},
 		results:     make(chan result),
@@ -286,6 +290,14 @@ func (c *Collector) open(ctx context.Context) error {
 
 	if err := c.recover(ctx); err != nil {
 		return errors.Join(fmt.Errorf("collect: recover: %w", err), c.store.Close())
+	}
+	if c.meta.SavedAt.IsZero() {
+		// A new state: its first save marks where a crash before the first checkpoint must
+		// recover from.
+		c.meta.SavedAt = c.opts.Clock.Now()
+		if err := c.store.SaveMeta(c.meta); err != nil {
+			return errors.Join(fmt.Errorf("collect: %w", err), c.store.Close())
+		}
 	}
 	c.internStrings()
 	now := c.opts.Clock.Now()

@@ -9,6 +9,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/collect/schedule"
 	"github.com/tidewatch/tidewatch/collector/collect/state"
 	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/schema"
 )
 
 // ready reports whether a candidate's references suffice and its audience must now be
@@ -82,14 +83,13 @@ func (c *Collector) addRefs(from *state.Channel, a *account, refs []ref, now tim
 		}
 		ch := c.channels[id]
 		if ch == nil {
-			ch = &state.Channel{ID: id, DiscoveredAt: state.At(now)}
+			ch = c.newChannel(id, now)
 			if r.info != nil && r.info.Username != "" {
 				ch.Username = normUsername(r.info.Username)
 				c.names.set(ch.Username, id)
 			} else if r.username != "" {
 				ch.Username = normUsername(r.username)
 			}
-			c.channels[id] = ch
 		}
 		if ch.Home == "" {
 			if b := c.accountKnowing(id, nil); b != nil {
@@ -176,8 +176,7 @@ func (c *Collector) runResolve(ctx context.Context, j *job) (func(), error) {
 		c.learnPeer(j.acct, telegram.ChannelInfo{Peer: peer})
 		ch := c.channels[peer.ChannelID]
 		if ch == nil {
-			ch = &state.Channel{ID: peer.ChannelID, DiscoveredAt: state.At(p.DiscoveredAt)}
-			c.channels[ch.ID] = ch
+			ch = c.newChannel(peer.ChannelID, p.DiscoveredAt)
 		}
 		if ch.Username == "" {
 			ch.Username = p.Username
@@ -249,4 +248,18 @@ func (c *Collector) runRecommend(ctx context.Context, j *job) (func(), error) {
 		c.addRefs(live, j.acct, refs, j.now)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
+}
+
+// newChannel registers a channel seen for the first time. A crash may have lost its record
+// after its snapshot reached ClickHouse: what recovery found for it is applied now, so it is
+// not looked at twice.
+func (c *Collector) newChannel(id int64, discovered time.Time) *state.Channel {
+	ch := &state.Channel{ID: id, DiscoveredAt: state.At(discovered)}
+	c.channels[id] = ch
+	if snap, ok := c.lateSnaps[id]; ok {
+		delete(c.lateSnaps, id)
+		c.applySnapshots([]schema.ChannelSnapshot{snap})
+		ch.Username = normUsername(snap.Username)
+	}
+	return ch
 }

@@ -51,7 +51,14 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 	n := 0
 	for _, s := range rows {
 		ch := c.channels[int64(s.ChannelID)]
-		if ch == nil || !s.SnapshotAt.After(ch.LastSnapshot.Time()) {
+		if ch == nil {
+			// Not in the state yet (found after the last checkpoint): kept until it is.
+			if s.SnapshotAt.After(c.lateSnaps[int64(s.ChannelID)].SnapshotAt) {
+				c.lateSnaps[int64(s.ChannelID)] = s
+			}
+			continue
+		}
+		if !s.SnapshotAt.After(ch.LastSnapshot.Time()) {
 			continue
 		}
 		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) && !ch.LastSeen.IsZero() {

@@ -403,16 +403,19 @@ func ChannelOffset(channel int64, kind string, interval time.Duration) time.Dura
 
 // NextSlot returns when a periodic poll of channel runs next, given its last run. The first
 // poll (last is zero) is due at once. Later polls fall on the channel's stable phase of the
-// interval (offset + k*interval), the first such time after last, so polls keep their
-// phase across restarts; a poll that fell more than a whole interval behind (downtime) is due
-// at once instead of replaying the missed slots.
+// interval (offset + k*interval, in whole seconds), the first such time more than a small
+// margin (a tenth of the interval, at most a minute) after last, so polls keep their phase
+// across restarts and a poll whose stored time was rounded down to the second is not repeated
+// at its own slot; a poll that fell more than a whole interval behind (downtime) is due at
+// once instead of replaying the missed slots.
 func NextSlot(channel int64, kind string, interval time.Duration, last, now time.Time) time.Time {
 	if interval <= 0 || last.IsZero() {
 		return now
 	}
-	off := ChannelOffset(channel, kind, interval)
+	off := ChannelOffset(channel, kind, interval).Truncate(time.Second)
 	next := last.Truncate(interval).Add(off)
-	for !next.After(last) {
+	margin := min(interval/10, time.Minute)
+	for next.Sub(last) <= margin {
 		next = next.Add(interval)
 	}
 	if now.Sub(next) > interval {

@@ -125,7 +125,7 @@ func TestOffsetsSpreadAndStay(t *testing.T) {
 
 func TestNextSlot(t *testing.T) {
 	iv := time.Hour
-	off := ChannelOffset(7, "snapshot", iv)
+	off := ChannelOffset(7, "snapshot", iv).Truncate(time.Second)
 	cases := []struct {
 		name      string
 		last, now time.Time
@@ -134,6 +134,8 @@ func TestNextSlot(t *testing.T) {
 		{"first poll at once", time.Time{}, t0, t0},
 		{"next slot after last", t0.Add(off), t0.Add(off), t0.Add(off + iv)},
 		{"on phase even if last was off phase", t0.Add(off + time.Minute), t0.Add(off + time.Minute), t0.Add(off + iv)},
+		{"a run just before its slot is not repeated at the slot", t0.Add(off - time.Second), t0.Add(off - time.Second), t0.Add(off + iv)},
+		{"a run well before its slot keeps the slot", t0.Add(off - 5*time.Minute), t0.Add(off - 5*time.Minute), t0.Add(off)},
 		{"slightly late stays on the grid", t0.Add(off), t0.Add(off + iv + time.Minute), t0.Add(off + iv)},
 		{"far behind runs now", t0.Add(off), t0.Add(off + 5*iv), t0.Add(off + 5*iv)},
 	}
