@@ -166,7 +166,7 @@ func (e *simEnv) startCollector(t testing.TB, clk *clock.Fake, state string, mod
 }
 
 // finish stops the collector gracefully and flushes its writers.
-func (r *runner) finish(t *testing.T) collect.Summary {
+func (r *runner) finish(t testing.TB) collect.Summary {
 	t.Helper()
 	r.stop()
 	<-r.done
@@ -177,7 +177,7 @@ func (r *runner) finish(t *testing.T) collect.Summary {
 	return r.sum
 }
 
-func (r *runner) idle(t *testing.T) {
+func (r *runner) idle(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -186,7 +186,7 @@ func (r *runner) idle(t *testing.T) {
 
 // step advances the world from its current time to until in steps, waiting each time
 // until the collector has done what is due.
-func (e *simEnv) step(t *testing.T, clk *clock.Fake, r *runner, until time.Time, step time.Duration) {
+func (e *simEnv) step(t testing.TB, clk *clock.Fake, r *runner, until time.Time, step time.Duration) {
 	t.Helper()
 	began := time.Now()
 	r.idle(t)
@@ -211,7 +211,7 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // query reads rows of T from ClickHouse.
-func query[T any](t *testing.T, e *simEnv, q string) []T {
+func query[T any](t testing.TB, e *simEnv, q string) []T {
 	t.Helper()
 	var out []T
 	require.NoError(t, e.db.Conn().Select(context.Background(), &out, q))
@@ -223,16 +223,41 @@ type postKey struct {
 	ID      int
 }
 
+// truthRun is one collection of a simulated world compared with its truth.
+type truthRun struct {
+	channels int
+	seed     int64
+	seeds    int
+	days     int
+	step     time.Duration
+	depth    int
+}
+
 func TestSimulatedWorldMatchesTruth(t *testing.T) {
 	skipShort(t)
-	w, err := world.Generate(world.DefaultSpec(50), 11)
+	collectAndCompare(t, truthRun{channels: 50, seed: 11, seeds: 5, days: 3, step: 10 * time.Minute, depth: 2})
+}
+
+// BenchmarkWorldMatchesTruth1000Channels30Days is the full-size comparison: a 1,000-channel
+// world collected for 30 simulated days with discovery from 20 seeds. It takes many minutes,
+// so it runs with the benchmarks (go test -run '^$' -bench WorldMatchesTruth -benchtime 1x).
+func BenchmarkWorldMatchesTruth1000Channels30Days(b *testing.B) {
+	collectAndCompare(b, truthRun{channels: 1000, seed: 17, seeds: 20, days: 30, step: 30 * time.Minute, depth: 2})
+}
+
+// collectAndCompare collects a world with the real client against the simulator into
+// ClickHouse, stepping the world's clock, and compares everything stored with the truth.
+func collectAndCompare(t testing.TB, run truthRun) {
+	t.Helper()
+	began := time.Now()
+	w, err := world.Generate(world.DefaultSpec(run.channels), run.seed)
 	require.NoError(t, err)
 	start := w.Start().Add(12 * 24 * time.Hour)
-	end := start.Add(3 * 24 * time.Hour)
-	e := newSimEnv(t, w, start, tgsim.Limits{Off: true}, 2)
+	end := start.Add(time.Duration(run.days) * 24 * time.Hour)
+	e := newSimEnvTB(t, w, start, tgsim.Limits{Off: true}, 2)
 	clk := clock.NewFake(start)
-	seeds := seedsAt(t, w, start, 5)
-	rules := discovery.Rules{MaxDepth: 2, MinReferences: 2, Via: discovery.AllRules}
+	seeds := seedsAt(t, w, start, run.seeds)
+	rules := discovery.Rules{MaxDepth: run.depth, MinReferences: 2, Via: discovery.AllRules}
 	r := e.startCollector(t, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
 		o.Seeds = seeds
 		o.Rules = rules
@@ -240,10 +265,11 @@ func TestSimulatedWorldMatchesTruth(t *testing.T) {
 		o.Limits = map[string]budget.Limit{}
 		o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
 	})
-	const stepSize = 10 * time.Minute
+	stepSize := run.step
 	e.step(t, clk, r, end, stepSize)
 	sum := r.finish(t)
 	require.Equal(t, "interrupted", sum.Status, "a watch run ends by interruption")
+	t.Logf("collected %d simulated days in %s", run.days, time.Since(began).Round(time.Second))
 
 	// Ethics: never joined, never listed members.
 	for _, m := range []string{"channels.joinChannel", "channels.getParticipants", "messages.importChatInvite", "channels.getParticipant"} {
