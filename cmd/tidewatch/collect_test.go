@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
+	"github.com/tidewatch/tidewatch/collector/collect"
 	"github.com/tidewatch/tidewatch/schema/chtest"
 )
 
@@ -100,4 +101,18 @@ func mustTime(t *testing.T, s string) time.Time {
 	v, err := time.Parse(time.RFC3339, s)
 	require.NoError(t, err)
 	return v
+}
+
+func TestProgressLine(t *testing.T) {
+	s := collect.Stats{Channels: 40, Candidates: 12, Pending: 3, Posts: 12345, Calls: 678, InFlight: 2, Due: 5,
+		Lag: 1500 * time.Millisecond, BacklogIDs: 9000,
+		Parked: []collect.ParkedPair{{Account: "acc1", Method: "messages.getHistory", Until: time.Now().Add(30 * time.Second)}}}
+	line := progressLine(s, 300)
+	require.Contains(t, line, "channels 40 (+12 seen, 3 to resolve)")
+	require.Contains(t, line, "posts 12345 (300/s)")
+	require.Contains(t, line, "due 5, lag 2s")
+	require.Contains(t, line, "backlog 9000 ids, ETA 30s")
+	require.Regexp(t, `waits: acc1 getHistory (29|30)s`, line)
+	require.Equal(t, "?", eta(s, 0))
+	require.Equal(t, "-", eta(collect.Stats{}, 10))
 }
