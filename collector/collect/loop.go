@@ -491,6 +491,9 @@ func (c *Collector) WaitIdle(ctx context.Context) error {
 }
 
 // Sync checkpoints now: it returns once every row so far is flushed and the state saved.
+// Checkpoints copy a bounded number of records each, so Sync waits for as many as it takes
+// to leave nothing unsaved; on a collector that keeps changing state (calls in flight) that
+// may be a while. Tests call it on an idle collector.
 func (c *Collector) Sync(ctx context.Context) error {
 	w := make(chan error, 1)
 	select {
