@@ -331,6 +331,14 @@ func (b *batch) reset() {
 	b.started = time.Time{}
 }
 
+// appendRows copies n consecutive rows of the layout's type, starting at p.
+func (b *batch) appendRows(l *rowLayout, p unsafe.Pointer, n int) {
+	size := l.typ.Size()
+	for j := 0; j < n; j++ {
+		b.appendRow(l, unsafe.Add(p, uintptr(j)*size))
+	}
+}
+
 // appendRow copies the tagged fields of the row at p into the columns. The
 // layout was checked against the row type, so the unsafe reads are of the
 // right types; slices are copied so the caller may reuse its rows.
