@@ -2,11 +2,14 @@ package collect_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,9 +105,11 @@ func BenchmarkEndToEndVersusRawClient(b *testing.B) {
 	_, err = pageAll(ctx, acc, peers, workers)
 	require.NoError(b, err)
 	began := time.Now()
+	cpu0 := cpuNow(b, e.ch.PID())
 	raw, err := pageAll(ctx, acc, peers, workers)
 	require.NoError(b, err)
 	rawTook := time.Since(began)
+	rawCPU := cpuNow(b, e.ch.PID()).sub(cpu0)
 	rawRate := float64(raw) / rawTook.Seconds()
 
 	clk := clock.NewFake(start)
@@ -117,16 +122,23 @@ func BenchmarkEndToEndVersusRawClient(b *testing.B) {
 		o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
 	})
 	began = time.Now()
+	cpu0 = cpuNow(b, e.ch.PID())
 	<-r.done
 	require.NoError(b, r.err)
 	require.NoError(b, r.out.Close(ctx))
 	e2eTook := time.Since(began)
+	e2eCPU := cpuNow(b, e.ch.PID()).sub(cpu0)
 	stored, err := strconv.Atoi(e.ch.Query(b, "SELECT count() FROM posts"))
 	require.NoError(b, err)
 	e2eRate := float64(stored) / e2eTook.Seconds()
 	b.ReportMetric(rawRate, "raw_msgs/s")
 	b.ReportMetric(e2eRate, "e2e_posts/s")
 	b.ReportMetric(100*e2eRate/rawRate, "%_of_raw")
+	b.ReportMetric(1e6*rawCPU.self.Seconds()/float64(raw), "raw_cpu_us/msg")
+	b.ReportMetric(1e6*e2eCPU.self.Seconds()/float64(stored), "e2e_cpu_us/post")
+	b.ReportMetric(1e6*e2eCPU.server.Seconds()/float64(stored), "clickhouse_cpu_us/post")
+	b.Logf("CPU (this process: simulator, client, collector; and ClickHouse): raw %s + %s, end to end %s + %s",
+		rawCPU.self.Round(time.Millisecond), rawCPU.server.Round(time.Millisecond), e2eCPU.self.Round(time.Millisecond), e2eCPU.server.Round(time.Millisecond))
 	b.Logf("%d channels, %d messages in the world: raw client %d msgs in %s (%.0f/s); collector %d posts into ClickHouse in %s (%.0f/s, %.0f%% of raw)",
 		len(peers), total, raw, rawTook.Round(time.Millisecond), rawRate, stored, e2eTook.Round(time.Millisecond), e2eRate, 100*e2eRate/rawRate)
 }
@@ -223,4 +235,27 @@ func BenchmarkEngineWithoutDatabase(b *testing.B) {
 	took := time.Since(began)
 	b.ReportMetric(float64(posts.n.Load())/took.Seconds(), "posts/s")
 	b.Logf("engine without a database: %d posts in %s (%.0f/s)", posts.n.Load(), took.Round(time.Millisecond), float64(posts.n.Load())/took.Seconds())
+}
+
+// cpuUse is CPU time consumed by this process and by the ClickHouse server.
+type cpuUse struct{ self, server time.Duration }
+
+func (a cpuUse) sub(b cpuUse) cpuUse { return cpuUse{a.self - b.self, a.server - b.server} }
+
+// cpuNow reads this process's user+system time and that of process pid from /proc.
+func cpuNow(b *testing.B, pid int) cpuUse {
+	b.Helper()
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(b, err)
+	// Fields after the command name (which may hold spaces) start at state: utime and stime
+	// are the 14th and 15th fields of the line, in clock ticks (100 per second on Linux).
+	rest := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, err := strconv.ParseInt(rest[11], 10, 64)
+	require.NoError(b, err)
+	st, err := strconv.ParseInt(rest[12], 10, 64)
+	require.NoError(b, err)
+	return cpuUse{self: self, server: time.Duration(ut+st) * 10 * time.Millisecond}
 }
