@@ -69,7 +69,7 @@ func (c *Collector) completeness(ch *state.Channel, now time.Time) Completeness 
 		row.NotFetched = uint64(notFetched)
 	}
 	n := len(c.opts.Schedule.CounterAges)
-	for _, r := range ch.Recent {
+	for r := range ch.Recent.All() {
 		row.CountersDue += uint64(n - int(r.Next))
 	}
 	if row.Status == "" {

@@ -100,8 +100,7 @@ func (c *Collector) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
 		by[o.id] = o
 	}
 	n := len(c.opts.Schedule.CounterAges)
-	keep := ch.Recent[:0]
-	for _, r := range ch.Recent {
+	ch.Recent.Filter(func(r *state.Recent) bool {
 		if o, ok := by[int(r.ID)]; ok && o.next > r.Next {
 			ch.CountersDone++
 			ch.CountersLost += o.lost
@@ -110,12 +109,8 @@ func (c *Collector) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
 			}
 			r.Next = o.next
 		}
-		if int(r.Next) < n {
-			keep = append(keep, r)
-		}
-	}
-	clear(ch.Recent[len(keep):])
-	ch.Recent = keep
+		return int(r.Next) < n
+	})
 }
 
 // runVerify fetches posts whose counters came back empty. A post that is gone is marked
@@ -131,7 +126,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 	}
 	now := c.opts.Clock.Now()
 	recent := map[int]state.Recent{}
-	for _, r := range j.ch.Recent {
+	for r := range j.ch.Recent.All() {
 		recent[int(r.ID)] = r
 	}
 	var (
@@ -189,14 +184,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		for _, id := range deleted {
 			gone[id] = true
 		}
-		keep := live.Recent[:0]
-		for _, r := range live.Recent {
-			if !gone[int(r.ID)] {
-				keep = append(keep, r)
-			}
-		}
-		clear(live.Recent[len(keep):])
-		live.Recent = keep
+		live.Recent.Filter(func(r *state.Recent) bool { return !gone[int(r.ID)] })
 		live.Deleted += len(deleted)
 		done := map[int]bool{}
 		for _, id := range j.ids {

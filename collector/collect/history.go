@@ -110,7 +110,7 @@ func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
 		live.Gaps += gaps
 		live.CountersMissed += missed
 		live.CountersDone += onTime
-		live.Recent = append(live.Recent, recent...)
+		live.Recent.Append(recent...)
 		if minID != 0 && (live.MinID == 0 || minID < live.MinID) {
 			live.MinID = minID
 		}

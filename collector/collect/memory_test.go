@@ -95,7 +95,7 @@ func writeBigState(t testing.TB, dir string, n int, accounts []string, now time.
 					next++
 				}
 			}
-			ch.Recent = append(ch.Recent, state.Recent{ID: int32(2000 - k), Date: uint32(now.Add(-age).Unix()), Next: next})
+			ch.Recent.Append(state.Recent{ID: int32(2000 - k), Date: uint32(now.Add(-age).Unix()), Next: next})
 		}
 		chans = append(chans, ch)
 	}

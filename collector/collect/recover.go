@@ -107,19 +107,21 @@ func (c *Collector) applyReads(rows []schema.PostCounters) int {
 		if idx < 0 {
 			continue
 		}
-		i := slices.IndexFunc(ch.Recent, func(x state.Recent) bool { return int64(x.ID) == int64(r.PostID) })
-		if i < 0 {
+		cur, ok := ch.Recent.Find(int64(r.PostID))
+		if !ok {
 			continue
 		}
 		switch {
 		case r.Deleted == 1:
-			ch.Recent = slices.Delete(ch.Recent, i, i+1)
+			ch.Recent.Remove(int64(cur.ID))
 			ch.Deleted++
-		case int(ch.Recent[i].Next) <= idx:
-			ch.Recent[i].Next = uint8(idx + 1)
+		case int(cur.Next) <= idx:
+			cur.Next = uint8(idx + 1)
 			ch.CountersDone++
 			if idx+1 >= len(ages) {
-				ch.Recent = slices.Delete(ch.Recent, i, i+1)
+				ch.Recent.Remove(int64(cur.ID))
+			} else {
+				ch.Recent.Set(cur)
 			}
 		default:
 			continue

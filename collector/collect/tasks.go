@@ -67,7 +67,7 @@ func (c *Collector) hot(ch *state.Channel, now time.Time) bool {
 	}
 	day := now.Add(-24 * time.Hour).Unix()
 	n := 0
-	for _, r := range ch.Recent {
+	for r := range ch.Recent.All() {
 		if int64(r.Date) > day {
 			n++
 		}
@@ -161,7 +161,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 func (c *Collector) countersDue(ch *state.Channel) (time.Time, bool) {
 	ages := c.opts.Schedule.CounterAges
 	var due time.Time
-	for _, r := range ch.Recent {
+	for r := range ch.Recent.All() {
 		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
 			continue
 		}
@@ -290,7 +290,7 @@ func (c *Collector) dueRecent(ch *state.Channel, now time.Time) []state.Recent {
 		at time.Time
 	}
 	var list []due
-	for _, r := range ch.Recent {
+	for r := range ch.Recent.All() {
 		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
 			continue
 		}

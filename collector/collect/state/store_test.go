@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +22,7 @@ func TestRoundTrip(t *testing.T) {
 	require.Empty(t, snap.Channels)
 
 	c := &Channel{ID: 42, Username: "news", Home: "acc1", Included: true, Title: "News", LastID: 100,
-		Recent: []Recent{{ID: 99, Date: uint32(t0.Unix()), Next: 2}}, Refs: []Ref{{Via: 7, Rule: "forward", N: 3, Depth: 1}},
+		Recent: RecentOf(Recent{ID: 99, Date: uint32(t0.Unix()), Next: 2}), Refs: []Ref{{Via: 7, Rule: "forward", N: 3, Depth: 1}},
 		LastHistory: At(t0)}
 	require.NoError(t, s.Append(Batch{Channels: []*Channel{c.Clone()}, Pending: []*Pending{{Username: "other", DiscoveredAt: t0}}}))
 	c.LastID = 150
@@ -128,7 +129,7 @@ func TestCrashDuringCompactionKeepsOldGeneration(t *testing.T) {
 }
 
 func TestRecentJSON(t *testing.T) {
-	c := &Channel{ID: 1, Recent: []Recent{{ID: 5, Date: 1700000000, Next: 3}}}
+	c := &Channel{ID: 1, Recent: RecentOf(Recent{ID: 5, Date: 1700000000, Next: 3})}
 	var buf bytes.Buffer
 	require.NoError(t, encodeLine(&buf, record{Channel: c}))
 	require.Contains(t, buf.String(), `"recent":[[5,1700000000,3]]`)
@@ -151,13 +152,13 @@ func dirNames(t *testing.T, dir string) []string {
 func TestRecentListJSON(t *testing.T) {
 	cases := []struct {
 		in   string
-		want RecentList
+		want []Recent
 		err  bool
 	}{
 		{`null`, nil, false},
 		{`[]`, nil, false},
-		{`[[5,1700000000,3]]`, RecentList{{ID: 5, Date: 1700000000, Next: 3}}, false},
-		{` [ [1, 2, 0] , [3,4,1] ] `, RecentList{{ID: 1, Date: 2}, {ID: 3, Date: 4, Next: 1}}, false},
+		{`[[5,1700000000,3]]`, []Recent{{ID: 5, Date: 1700000000, Next: 3}}, false},
+		{` [ [1, 2, 0] , [3,4,1] ] `, []Recent{{ID: 1, Date: 2}, {ID: 3, Date: 4, Next: 1}}, false},
 		{`[[1,2]]`, nil, true},
 		{`[[1,2,3]`, nil, true},
 		{`{}`, nil, true},
@@ -170,13 +171,81 @@ func TestRecentListJSON(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err, c.in)
-		require.Equal(t, c.want, got, c.in)
-		if len(c.want) > 0 {
-			out, err := got.MarshalJSON()
-			require.NoError(t, err)
-			var back RecentList
-			require.NoError(t, back.UnmarshalJSON(out))
-			require.Equal(t, got, back)
+		require.Equal(t, c.want, nonEmpty(got.Slice()), c.in)
+		require.Equal(t, len(c.want), got.Len(), c.in)
+		out, err := got.MarshalJSON()
+		require.NoError(t, err)
+		var back RecentList
+		require.NoError(t, back.UnmarshalJSON(out))
+		require.Equal(t, got, back)
+	}
+}
+
+func nonEmpty(rs []Recent) []Recent {
+	if len(rs) == 0 {
+		return nil
+	}
+	return rs
+}
+
+func TestRecentListPacked(t *testing.T) {
+	// Ids going down and up, extreme ids and dates, and more posts than the packing scratch.
+	var posts []Recent
+	for i := range 100 {
+		posts = append(posts, Recent{ID: int32(5000 - 7*i), Date: uint32(1_700_000_000 + (i%3)*21600 - i*60), Next: uint8(i % 5)})
+	}
+	posts = append(posts, Recent{ID: 1<<31 - 1, Date: 1<<32 - 1, Next: 255}, Recent{ID: 1, Date: 0}, Recent{ID: -3, Date: 7, Next: 1})
+	l := RecentOf(posts...)
+	require.Equal(t, posts, l.Slice())
+	require.Equal(t, len(posts), l.Len())
+	require.Less(t, cap(l.b), 6*len(posts), "packed far below 12 bytes a post")
+
+	got, ok := l.Find(4993)
+	require.True(t, ok)
+	require.Equal(t, posts[1], got)
+	_, ok = l.Find(4994)
+	require.False(t, ok)
+
+	cp := l.Clone()
+	require.True(t, l.Set(Recent{ID: 4993, Date: 9, Next: 4}))
+	require.False(t, l.Set(Recent{ID: 4994}))
+	l.Remove(5000)
+	l.Append(Recent{ID: 6000, Date: 1_800_000_000}, Recent{ID: 6001, Date: 1_800_000_001, Next: 2})
+	want := append([]Recent{{ID: 4993, Date: 9, Next: 4}}, posts[2:]...)
+	want = append(want, Recent{ID: 6000, Date: 1_800_000_000}, Recent{ID: 6001, Date: 1_800_000_001, Next: 2})
+	require.Equal(t, want, l.Slice())
+	require.Equal(t, posts, cp.Slice(), "a clone does not see later changes")
+
+	// Filter keeps the changes it makes and drops what it rejects.
+	l.Filter(func(r *Recent) bool {
+		r.Next++
+		return r.ID > 4000
+	})
+	var left []Recent
+	for _, r := range want {
+		if r.ID > 4000 {
+			r.Next++
+			left = append(left, r)
 		}
 	}
+	require.Equal(t, left, l.Slice())
+	l.Filter(func(*Recent) bool { return false })
+	require.True(t, l.IsZero())
+	require.Zero(t, l.Len())
+	l.Append()
+	require.True(t, l.IsZero())
+}
+
+func TestChannelRecentJSON(t *testing.T) {
+	// The form older states were written in reads back the same; an empty list is left out.
+	in := `{"id":7,"recent":[[12,1700000000,1],[11,1699990000,0]]}`
+	var c Channel
+	require.NoError(t, json.Unmarshal([]byte(in), &c))
+	require.Equal(t, []Recent{{ID: 12, Date: 1700000000, Next: 1}, {ID: 11, Date: 1699990000}}, c.Recent.Slice())
+	out, err := json.Marshal(&c)
+	require.NoError(t, err)
+	require.JSONEq(t, in, string(out))
+	out, err = json.Marshal(&Channel{ID: 8})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"id":8}`, string(out))
 }

@@ -14,8 +14,9 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
-	"slices"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ type Channel struct {
 	LastHistory Time `json:"hist_at,omitzero"`
 
 	// Counters. Recent holds the posts still due for re-reads at fixed ages.
-	Recent         RecentList `json:"recent,omitempty"`
+	Recent         RecentList `json:"recent,omitzero"`
 	CountersDone   int        `json:"ctr_done,omitempty"`
 	CountersMissed int        `json:"ctr_missed,omitempty"` // ages passed before the post was seen
 	CountersLate   int        `json:"ctr_late,omitempty"`   // ages read outside their tolerance
@@ -158,18 +159,164 @@ type Recent struct {
 // Posted returns the post's time.
 func (r Recent) Posted() time.Time { return time.Unix(int64(r.Date), 0).UTC() }
 
-// RecentList is a channel's posts awaiting re-reads. It has its own compact JSON form,
-// [[id,date,next],...], read without reflection: a state of 100,000 channels holds millions.
-type RecentList []Recent
+// RecentList is a channel's posts awaiting re-reads, packed: per post the differences of
+// its id and date from the post before it as zigzag varints, then its next age index (one
+// byte). A week of posts of a busy channel takes 5 bytes a post this way, against 12 as a
+// slice of Recent, and a state of 100,000 channels holds millions of them. The zero value is
+// the empty list. Its JSON form is the plain list, [[id,date,next],...], as it always was.
+type RecentList struct{ b []byte }
+
+// RecentOf packs rs.
+func RecentOf(rs ...Recent) RecentList {
+	var l RecentList
+	l.set(rs)
+	return l
+}
+
+// Len returns the number of posts.
+func (l RecentList) Len() int {
+	n := 0
+	for range l.All() {
+		n++
+	}
+	return n
+}
+
+// IsZero reports whether the list is empty.
+func (l RecentList) IsZero() bool { return len(l.b) == 0 }
+
+// All yields the posts in order.
+func (l RecentList) All() iter.Seq[Recent] {
+	return func(yield func(Recent) bool) {
+		var prev Recent
+		for i := 0; i < len(l.b); {
+			r, n := decodeRecent(l.b[i:], prev)
+			if n <= 0 || !yield(r) {
+				return
+			}
+			i += n
+			prev = r
+		}
+	}
+}
+
+// Slice returns the posts unpacked.
+func (l RecentList) Slice() []Recent {
+	out := make([]Recent, 0, len(l.b)/4)
+	for r := range l.All() {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Find returns the post with the given id.
+func (l RecentList) Find(id int64) (Recent, bool) {
+	for r := range l.All() {
+		if int64(r.ID) == id {
+			return r, true
+		}
+	}
+	return Recent{}, false
+}
+
+// Append adds posts at the end.
+func (l *RecentList) Append(rs ...Recent) {
+	if len(rs) == 0 {
+		return
+	}
+	l.set(append(l.Slice(), rs...))
+}
+
+// Filter keeps the posts keep returns true for, in order; keep may change the post it is
+// given, and the list keeps the change.
+func (l *RecentList) Filter(keep func(r *Recent) bool) {
+	rs := l.Slice()
+	out := rs[:0]
+	changed := false
+	for i := range rs {
+		old := rs[i]
+		if !keep(&rs[i]) {
+			changed = true
+			continue
+		}
+		changed = changed || rs[i] != old
+		out = append(out, rs[i])
+	}
+	if changed {
+		l.set(out)
+	}
+}
+
+// Set replaces the post with r's id by r; it reports whether there was one.
+func (l *RecentList) Set(r Recent) bool {
+	found := false
+	l.Filter(func(x *Recent) bool {
+		if x.ID == r.ID {
+			*x, found = r, true
+		}
+		return true
+	})
+	return found
+}
+
+// Remove drops the post with the given id.
+func (l *RecentList) Remove(id int64) {
+	l.Filter(func(x *Recent) bool { return int64(x.ID) != id })
+}
+
+// Clone returns a copy that shares nothing with l.
+func (l RecentList) Clone() RecentList { return RecentList{b: bytes.Clone(l.b)} }
+
+// set packs rs into a buffer of its own, exactly sized: the list is rewritten rather than
+// changed in place, so a copy taken for a checkpoint never sees later changes.
+func (l *RecentList) set(rs []Recent) {
+	if len(rs) == 0 {
+		l.b = nil
+		return
+	}
+	var scratch [64 * maxRecentLen]byte
+	b := scratch[:0]
+	var prev Recent
+	for _, r := range rs {
+		b = encodeRecent(b, r, prev)
+		prev = r
+	}
+	l.b = bytes.Clone(b)
+}
+
+// maxRecentLen is the longest packed post: two 64-bit varints and a byte.
+const maxRecentLen = 2*binary.MaxVarintLen64 + 1
+
+func encodeRecent(b []byte, r, prev Recent) []byte {
+	b = binary.AppendVarint(b, int64(r.ID)-int64(prev.ID))
+	b = binary.AppendVarint(b, int64(r.Date)-int64(prev.Date))
+	return append(b, r.Next)
+}
+
+// decodeRecent reads one post packed after prev; n <= 0 means the buffer is bad (it never
+// is: only set writes it).
+func decodeRecent(b []byte, prev Recent) (Recent, int) {
+	dID, n1 := binary.Varint(b)
+	if n1 <= 0 {
+		return Recent{}, 0
+	}
+	dDate, n2 := binary.Varint(b[n1:])
+	if n2 <= 0 || n1+n2 >= len(b) {
+		return Recent{}, 0
+	}
+	return Recent{ID: int32(int64(prev.ID) + dID), Date: uint32(int64(prev.Date) + dDate), Next: b[n1+n2]}, n1 + n2 + 1
+}
 
 // MarshalJSON writes the list as [[id,date,next],...].
 func (l RecentList) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+len(l)*24)
+	b := make([]byte, 0, 2+len(l.b)*5)
 	b = append(b, '[')
-	for i, r := range l {
+	i := 0
+	for r := range l.All() {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		i++
 		b = append(b, '[')
 		b = strconv.AppendInt(b, int64(r.ID), 10)
 		b = append(b, ',')
@@ -185,18 +332,18 @@ func (l RecentList) MarshalJSON() ([]byte, error) {
 func (l *RecentList) UnmarshalJSON(b []byte) error {
 	p := recentParser{b: b}
 	if p.literal("null") {
-		*l = nil
+		*l = RecentList{}
 		return nil
 	}
-	// Sized exactly up front: no growth garbage, no spare capacity kept.
-	out := make(RecentList, 0, max(bytes.Count(b, []byte{'['})-1, 0))
 	if !p.expect('[') {
 		return p.fail()
 	}
 	if p.expect(']') {
-		*l = nil
+		*l = RecentList{}
 		return nil
 	}
+	var scratch [64]Recent
+	out := scratch[:0]
 	for {
 		var v [3]int64
 		if !p.expect('[') {
@@ -223,7 +370,7 @@ func (l *RecentList) UnmarshalJSON(b []byte) error {
 			return p.fail()
 		}
 	}
-	*l = out
+	l.set(out)
 	return nil
 }
 
@@ -318,7 +465,7 @@ func (c *Channel) Clone() *Channel {
 	d := *c
 	d.Refs = append([]Ref(nil), c.Refs...)
 	d.Reasons = append([]string(nil), c.Reasons...)
-	d.Recent = slices.Clone(c.Recent)
+	d.Recent = c.Recent.Clone()
 	d.PinnedHandles = append([]Handle(nil), c.PinnedHandles...)
 	return &d
 }
