@@ -200,6 +200,58 @@ func TestOneShotCollectsSeedAndDiscovers(t *testing.T) {
 	require.Len(t, f.callsOf(telegram.MethodResolveUsername), 3)
 }
 
+// TestOneShotEndsWhileTheWorldClockRuns: a one-shot run does the work due when it started,
+// and what that work discovers, even when world time races ahead while it runs (a
+// simulator at high speed): it does not chase the work that falls due meanwhile.
+func TestOneShotEndsWhileTheWorldClockRuns(t *testing.T) {
+	clk := clock.NewFake(t0)
+	f := newFakeTG(clk)
+	smallWorld(f, clk)
+	seeds := []string{"alpha"}
+	for i := 1; i <= 40; i++ {
+		f.add(&fakeChannel{id: int64(1000 + i), username: fmt.Sprintf("busy%d", i), title: "Busy", subs: 1000})
+		for k := 0; k < 5; k++ {
+			f.post(int64(1000+i), telegram.Message{Date: clk.Now().Add(-time.Duration(k) * time.Hour), Text: "old"})
+		}
+		seeds = append(seeds, fmt.Sprintf("busy%d", i))
+	}
+	// The world runs at about 100,000 times real speed and every channel posts all the time:
+	// the hourly history polls of 41 channels (spread over the hour) and the counter reads
+	// of new posts fall due again and again while the run goes on.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				clk.Advance(2 * time.Minute)
+				for i := 1; i <= 40; i++ {
+					f.post(int64(1000+i), telegram.Message{Date: clk.Now(), Text: "new"})
+				}
+			}
+		}
+	}()
+	out := &sink{}
+	c := newTest(t, f, clk, t.TempDir(), out, func(o *Options) { o.Seeds = seeds })
+	sum := runOnce(t, c)
+	require.Equal(t, "ok", sum.Status, "the run ended by itself")
+	require.Equal(t, 42, sum.Channels, "the seeds and beta, the channel alpha's forwards found")
+	ids := postIDs(out.posts.all())
+	require.GreaterOrEqual(t, len(ids), 247+30+40*5, "every history")
+	// Only the work due at the start: one page of each busy channel's history (a second
+	// poll would be work that fell due later), and no counter read of a post newer than the
+	// start.
+	polls := map[int64]int{}
+	for _, call := range f.callsOf(telegram.MethodGetHistory) {
+		polls[call.Channel]++
+	}
+	for i := 1; i <= 40; i++ {
+		require.Equal(t, 1, polls[int64(1000+i)], "history calls of busy%d", i)
+	}
+}
+
 func latestCompleteness(rows []Completeness) map[uint64]Completeness {
 	out := map[uint64]Completeness{}
 	for _, r := range rows {

@@ -89,6 +89,10 @@ type Collector struct {
 
 	summary Summary
 	started time.Time
+	// horizon is the world time a one-shot run started at: it does the work due by then
+	// (and what that work discovers), not what falls due while it runs, so it ends even
+	// when the world's clock runs fast. Zero in watch mode.
+	horizon time.Time
 }
 
 type taskKey struct {
@@ -202,6 +206,9 @@ func normUsername(s string) string {
 // ends, calls in flight are finished, everything is flushed and checkpointed, and Run
 // returns the summary with status "interrupted" and a nil error.
 func (c *Collector) Run(ctx context.Context) (Summary, error) {
+	if !c.opts.Watch {
+		c.horizon = c.opts.Clock.Now()
+	}
 	if err := c.open(ctx); err != nil {
 		return Summary{}, err
 	}

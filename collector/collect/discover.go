@@ -134,7 +134,7 @@ func (c *Collector) planPending(p *state.Pending, now time.Time) {
 	}
 	k := resolveKey(p.Username)
 	c.resolveKeys[k] = p.Username
-	c.sched.Add(schedule.Task{Channel: k, Kind: kindResolve, Method: telegram.MethodResolveUsername, Due: now})
+	c.sched.Add(schedule.Task{Channel: k, Kind: kindResolve, Method: telegram.MethodResolveUsername, Due: c.clampDue(now)})
 }
 
 // runResolve resolves a pending username (a seed, or a referenced channel).

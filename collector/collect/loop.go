@@ -150,7 +150,7 @@ func (c *Collector) nextDue() (time.Time, bool) {
 // nextFutureDue returns the due time of the earliest task not due yet. Tasks already due
 // but blocked wait for a token (the rate timer) or for a call to end (a result).
 func (c *Collector) nextFutureDue() (time.Time, bool) {
-	now := c.opts.Clock.Now()
+	now := c.schedNow()
 	for _, h := range c.sched.Queues() {
 		if h.Due.After(now) {
 			return h.Due, true
@@ -161,7 +161,21 @@ func (c *Collector) nextFutureDue() (time.Time, bool) {
 
 func (c *Collector) nothingDueNow() bool {
 	next, ok := c.nextDue()
-	return !ok || next.After(c.opts.Clock.Now())
+	return !ok || next.After(c.schedNow())
+}
+
+// schedNow is the time work is due by: now, or in a one-shot run no later than its
+// horizon.
+func (c *Collector) schedNow() time.Time {
+	return c.clampDue(c.opts.Clock.Now())
+}
+
+// clampDue moves an immediate due time t back to the horizon of a one-shot run.
+func (c *Collector) clampDue(t time.Time) time.Time {
+	if !c.horizon.IsZero() && t.After(c.horizon) {
+		return c.horizon
+	}
+	return t
 }
 
 // finished tells a one-shot run that it may stop: nothing is due, or what is due waits
@@ -190,7 +204,7 @@ func (c *Collector) noteRate(at time.Time) {
 // dispatch starts every task that is due, whose channel is free, and whose account has
 // budget, most overdue first.
 func (c *Collector) dispatch(ctx context.Context) {
-	now := c.opts.Clock.Now()
+	now := c.schedNow()
 	for _, h := range c.sched.Queues() {
 		if h.Due.After(now) {
 			break
@@ -422,7 +436,7 @@ func (c *Collector) handoff(a *account, method string) {
 			c.setHome(ch, b)
 			moved++
 		} else if ch.Username != "" && len(c.accounts) > 1 {
-			c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.opts.Clock.Now()})
+			c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.schedNow()})
 			adopt++
 		}
 	}
@@ -456,7 +470,7 @@ func (c *Collector) rehome(ch *state.Channel, from *account) {
 		return
 	}
 	if ch.Username != "" && c.enabledAccounts() > 0 {
-		c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.opts.Clock.Now()})
+		c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.schedNow()})
 	}
 }
 

@@ -92,6 +92,7 @@ func (c *Collector) plan(ch *state.Channel, now time.Time) {
 	if !c.inShard(ch.ID) {
 		return
 	}
+	now = c.clampDue(now)
 	if ch.Home == "" {
 		// No account can read it yet: an account resolves its username first.
 		if ch.Username != "" && (ch.Included || c.ready(ch)) {
