@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,20 @@ func (k kind) String() string {
 		return "[]uint64"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// wireSize is the size of one value of a fixed-size kind in the native
+// format (DateTime is a UInt32, Date a UInt16).
+func (k kind) wireSize() int {
+	switch k {
+	case kindUint8, kindInt8, kindBool:
+		return 1
+	case kindUint16, kindInt16, kindDate:
+		return 2
+	case kindUint32, kindInt32, kindFloat32, kindDateTime:
+		return 4
+	}
+	return 8
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -331,77 +346,79 @@ func (b *batch) reset() {
 	b.started = time.Time{}
 }
 
-// appendRows copies n consecutive rows of the layout's type, starting at p.
+// appendRows copies n consecutive rows of the layout's type, starting at p,
+// column by column: the kind is looked at once per column instead of once
+// per value, and each inner loop is a plain strided copy. The layout was
+// built from the row type, so the unsafe reads are of the right types;
+// slices are copied so the caller may reuse its rows.
 func (b *batch) appendRows(l *rowLayout, p unsafe.Pointer, n int) {
 	size := l.typ.Size()
-	for j := 0; j < n; j++ {
-		b.appendRow(l, unsafe.Add(p, uintptr(j)*size))
-	}
-}
-
-// appendRow copies the tagged fields of the row at p into the columns. The
-// layout was checked against the row type, so the unsafe reads are of the
-// right types; slices are copied so the caller may reuse its rows.
-func (b *batch) appendRow(l *rowLayout, p unsafe.Pointer) {
 	for i := range l.fields {
 		f := &l.fields[i]
-		fp := unsafe.Add(p, f.offset)
+		base := unsafe.Add(p, f.offset)
 		switch f.kind {
 		case kindString:
-			c := b.cols[i].(*[]string)
-			*c = append(*c, *(*string)(fp))
+			appendStrided[string](b.cols[i].(*[]string), base, size, n)
 		case kindUint8:
-			c := b.cols[i].(*[]uint8)
-			*c = append(*c, *(*uint8)(fp))
+			appendStrided[uint8](b.cols[i].(*[]uint8), base, size, n)
 		case kindBool:
 			c := b.cols[i].(*[]uint8)
-			v := uint8(0)
-			if *(*bool)(fp) {
-				v = 1
+			for j := range n {
+				v := uint8(0)
+				if *(*bool)(unsafe.Add(base, uintptr(j)*size)) {
+					v = 1
+				}
+				*c = append(*c, v)
 			}
-			*c = append(*c, v)
 		case kindUint16:
-			c := b.cols[i].(*[]uint16)
-			*c = append(*c, *(*uint16)(fp))
+			appendStrided[uint16](b.cols[i].(*[]uint16), base, size, n)
 		case kindUint32:
-			c := b.cols[i].(*[]uint32)
-			*c = append(*c, *(*uint32)(fp))
+			appendStrided[uint32](b.cols[i].(*[]uint32), base, size, n)
 		case kindUint64:
-			c := b.cols[i].(*[]uint64)
-			*c = append(*c, *(*uint64)(fp))
+			appendStrided[uint64](b.cols[i].(*[]uint64), base, size, n)
 		case kindInt8:
-			c := b.cols[i].(*[]int8)
-			*c = append(*c, *(*int8)(fp))
+			appendStrided[int8](b.cols[i].(*[]int8), base, size, n)
 		case kindInt16:
-			c := b.cols[i].(*[]int16)
-			*c = append(*c, *(*int16)(fp))
+			appendStrided[int16](b.cols[i].(*[]int16), base, size, n)
 		case kindInt32:
-			c := b.cols[i].(*[]int32)
-			*c = append(*c, *(*int32)(fp))
+			appendStrided[int32](b.cols[i].(*[]int32), base, size, n)
 		case kindInt64:
-			c := b.cols[i].(*[]int64)
-			*c = append(*c, *(*int64)(fp))
+			appendStrided[int64](b.cols[i].(*[]int64), base, size, n)
 		case kindFloat32:
-			c := b.cols[i].(*[]float32)
-			*c = append(*c, *(*float32)(fp))
+			appendStrided[float32](b.cols[i].(*[]float32), base, size, n)
 		case kindFloat64:
-			c := b.cols[i].(*[]float64)
-			*c = append(*c, *(*float64)(fp))
-		case kindDateTime:
+			appendStrided[float64](b.cols[i].(*[]float64), base, size, n)
+		case kindDateTime, kindDate:
+			limit := int64(maxDateTime)
+			if f.kind == kindDate {
+				limit = maxDate
+			}
 			c := b.cols[i].(*[]int64)
-			*c = append(*c, clampUnix(*(*time.Time)(fp), maxDateTime))
-		case kindDate:
-			c := b.cols[i].(*[]int64)
-			*c = append(*c, clampUnix(*(*time.Time)(fp), maxDate))
+			for j := range n {
+				*c = append(*c, clampUnix(*(*time.Time)(unsafe.Add(base, uintptr(j)*size)), limit))
+			}
 		case kindStrings:
 			c := b.cols[i].(*[][]string)
-			*c = append(*c, cloneOrNil(*(*[]string)(fp)))
+			for j := range n {
+				*c = append(*c, cloneOrNil(*(*[]string)(unsafe.Add(base, uintptr(j)*size))))
+			}
 		case kindUint64s:
 			c := b.cols[i].(*[][]uint64)
-			*c = append(*c, cloneOrNil(*(*[]uint64)(fp)))
+			for j := range n {
+				*c = append(*c, cloneOrNil(*(*[]uint64)(unsafe.Add(base, uintptr(j)*size))))
+			}
 		}
 	}
-	b.rows++
+	b.rows += n
+}
+
+// appendStrided appends n values of type E found size bytes apart from p.
+func appendStrided[E any](c *[]E, p unsafe.Pointer, size uintptr, n int) {
+	s := slices.Grow(*c, n)
+	for j := range n {
+		s = append(s, *(*E)(unsafe.Add(p, uintptr(j)*size)))
+	}
+	*c = s
 }
 
 func cloneOrNil[E any](s []E) []E {

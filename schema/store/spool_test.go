@@ -17,9 +17,12 @@ func kindsBatch(t *testing.T, n int) *batch {
 	l, err := layoutOf(reflect.TypeFor[allKinds]())
 	require.NoError(t, err)
 	b := newBatch(l.columns(), l.kinds(), n)
-	for i := 0; i < n; i++ {
-		r := allKindsRow(i)
-		b.appendRow(l, unsafe.Pointer(&r))
+	rows := make([]allKinds, n)
+	for i := range rows {
+		rows[i] = allKindsRow(i)
+	}
+	if n > 0 {
+		b.appendRows(l, unsafe.Pointer(&rows[0]), n)
 	}
 	return b
 }
@@ -76,7 +79,7 @@ func TestBatchCopiesSlices(t *testing.T) {
 	require.NoError(t, err)
 	b := newBatch(l.columns(), l.kinds(), 1)
 	r := allKinds{Tags: []string{"x"}, Nums: []uint64{1}}
-	b.appendRow(l, unsafe.Pointer(&r))
+	b.appendRows(l, unsafe.Pointer(&r), 1)
 	r.Tags[0], r.Nums[0] = "changed", 2
 	require.Equal(t, []string{"x"}, (*b.cols[15].(*[][]string))[0])
 	require.Equal(t, []uint64{1}, (*b.cols[16].(*[][]uint64))[0])

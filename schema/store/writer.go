@@ -723,20 +723,24 @@ func (w *Writer[T]) insertOnce(b *batch) error {
 		_ = ins.Abort()
 		return fmt.Errorf("%w: %s: server expects %d columns, batch has %d", ErrRejected, w.table, len(cols), len(b.columns))
 	}
+	types := make([]string, len(cols))
 	for i := range b.cols {
+		types[i] = string(cols[i].Type())
 		if cols[i].Name() != b.columns[i] {
 			_ = ins.Abort()
 			return fmt.Errorf("%w: %s: server sent column %s where %s was expected", ErrRejected, w.table, cols[i].Name(), b.columns[i])
 		}
 	}
+	fill := newBlockFiller(b, types)
 	// The batch goes out as several blocks of one INSERT. The driver
 	// reuses its column buffers from block to block, where one big block
 	// would regrow them from nothing for every batch; the server still
 	// writes the whole INSERT as one part per partition and acknowledges it
 	// once, at Send.
-	for lo := 0; lo < b.rows; lo += sendBlockRows {
-		hi := min(lo+sendBlockRows, b.rows)
-		if i, err := b.appendBlock(func(i int) columnAppender { return ins.Column(i) }, lo, hi); err != nil {
+	blockRows := b.blockRows()
+	for lo := 0; lo < b.rows; lo += blockRows {
+		hi := min(lo+blockRows, b.rows)
+		if i, err := fill.appendBlock(func(i int) columnAppender { return ins.Column(i) }, lo, hi); err != nil {
 			_ = ins.Abort()
 			return fmt.Errorf("%w: table %s, column %s (%s into %s): %v", ErrRejected, w.table, b.columns[i], b.kinds[i], cols[i].Type(), err)
 		}
@@ -752,9 +756,50 @@ func (w *Writer[T]) insertOnce(b *batch) error {
 	return nil
 }
 
-// sendBlockRows is the size of the blocks a batch is sent in; clickhouse-
-// client sends blocks of this order too.
-const sendBlockRows = 1 << 15
+// A batch is sent in blocks of about sendBlockBytes, and of minBlockRows
+// to sendBlockRows rows. The driver makes fresh columns for every insert
+// and copies each block three times (into its columns, into the
+// connection's buffer, through LZ4) before writing it: blocks that fit in
+// the processor's cache make those copies several times cheaper than
+// blocks of tens of megabytes, and few enough rows per block keep the
+// per-block overhead (column headers, LowCardinality dictionaries) small.
+const (
+	sendBlockBytes = 1 << 20
+	minBlockRows   = 1 << 10
+	sendBlockRows  = 1 << 15
+)
+
+// blockRows is how many rows of b make a block of about sendBlockBytes on
+// the wire, estimated from the first rows.
+func (b *batch) blockRows() int {
+	n := min(b.rows, 1024)
+	if n == 0 {
+		return sendBlockRows
+	}
+	bytes := 0
+	for i, k := range b.kinds {
+		switch k {
+		case kindString:
+			for _, s := range (*b.cols[i].(*[]string))[:n] {
+				bytes += 1 + len(s)
+			}
+		case kindStrings:
+			for _, a := range (*b.cols[i].(*[][]string))[:n] {
+				bytes += 8
+				for _, s := range a {
+					bytes += 1 + len(s)
+				}
+			}
+		case kindUint64s:
+			for _, a := range (*b.cols[i].(*[][]uint64))[:n] {
+				bytes += 8 + 8*len(a)
+			}
+		default:
+			bytes += n * k.wireSize()
+		}
+	}
+	return min(max(sendBlockBytes*n/max(bytes, 1), minBlockRows), sendBlockRows)
+}
 
 // columnAppender is the part of a driver batch column that appendBlock
 // uses; the benchmarks feed the driver's columns without a server.
@@ -763,15 +808,86 @@ type columnAppender interface {
 	AppendRow(v any) error
 }
 
+// blockFiller appends a batch's rows to the driver's columns of one
+// insert, block by block, in the form each driver column takes cheapest.
+type blockFiller struct {
+	b *batch
+	// boxes has, for each string column the server stores as
+	// LowCardinality, every distinct value of the insert boxed once. The
+	// driver's LowCardinality column only takes values one at a time as
+	// `any` (a whole slice goes through reflection and boxes every value
+	// anew), so appending the same few boxed values keeps that per-row
+	// path free of allocations.
+	boxes []map[string]any
+}
+
+// newBlockFiller prepares the filling of b into columns of the given
+// server types (as the insert's header names them).
+func newBlockFiller(b *batch, types []string) *blockFiller {
+	f := &blockFiller{b: b, boxes: make([]map[string]any, len(b.kinds))}
+	for i, k := range b.kinds {
+		if k == kindString && i < len(types) && strings.HasPrefix(types[i], "LowCardinality(") {
+			f.boxes[i] = map[string]any{}
+		}
+	}
+	return f
+}
+
 // appendBlock appends rows [lo, hi) of every column to the driver's
 // columns. On an error it returns the column that failed.
-func (b *batch) appendBlock(dst func(i int) columnAppender, lo, hi int) (int, error) {
-	for i := range b.cols {
-		if err := dst(i).Append(b.values(i, lo, hi)); err != nil {
+func (f *blockFiller) appendBlock(dst func(i int) columnAppender, lo, hi int) (int, error) {
+	b := f.b
+	for i, k := range b.kinds {
+		col := dst(i)
+		var err error
+		switch {
+		case f.boxes[i] != nil:
+			err = appendBoxed(col, f.boxes[i], (*b.cols[i].(*[]string))[lo:hi])
+		case k == kindStrings:
+			// Row by row, the driver's arrays take typed slices without
+			// reflection; a whole [][]string goes through reflection.
+			err = appendRows(col, (*b.cols[i].(*[][]string))[lo:hi])
+		case k == kindUint64s:
+			err = appendRows(col, (*b.cols[i].(*[][]uint64))[lo:hi])
+		default:
+			err = col.Append(b.values(i, lo, hi))
+		}
+		if err != nil {
 			return i, err
 		}
 	}
 	return 0, nil
+}
+
+// appendBoxed appends vals one row at a time, each as the boxed value of
+// box, boxing a value only the first time it is seen. Runs of one value
+// (a platform, a kind) skip even the map.
+func appendBoxed(col columnAppender, box map[string]any, vals []string) error {
+	var last string
+	var boxed any
+	for _, s := range vals {
+		if boxed == nil || s != last {
+			v, ok := box[s]
+			if !ok {
+				v = s
+				box[s] = v
+			}
+			last, boxed = s, v
+		}
+		if err := col.AppendRow(boxed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendRows[E any](col columnAppender, rows []E) error {
+	for _, r := range rows {
+		if err := col.AppendRow(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // values is rows [lo, hi) of column i in the form clickhouse-go appends
