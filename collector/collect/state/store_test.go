@@ -3,10 +3,12 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -248,4 +250,23 @@ func TestChannelRecentJSON(t *testing.T) {
 	out, err = json.Marshal(&Channel{ID: 8})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"id":8}`, string(out))
+}
+
+func TestTimeSeconds(t *testing.T) {
+	cases := []struct {
+		in   time.Time
+		want Time
+	}{
+		{time.Time{}, 0},
+		{t0, Time(t0.Unix())},
+		{time.Unix(0, 0), 1}, // the epoch itself would read as never
+		{time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxUint32},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, At(c.in), c.in.String())
+	}
+	require.Equal(t, t0, At(t0).Time())
+	require.True(t, Time(0).Time().IsZero())
+	require.Equal(t, 4, int(unsafe.Sizeof(Time(0))))
 }
