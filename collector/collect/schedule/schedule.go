@@ -10,7 +10,6 @@
 package schedule
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"hash/fnv"
 	"math"
@@ -37,82 +36,101 @@ type Task struct {
 // Queue names one queue: the tasks of one lane for one method.
 type Queue struct{ Lane, Method string }
 
-// item is a pending task as stored: 24 bytes, since a collector following 100,000
-// channels keeps several per channel. Kind, lane and method are indexes into the
-// scheduler's table of names.
+// A collector following 100,000 channels keeps three or four pending tasks per channel, so
+// the tasks are stored compactly: all of them in one slice of 24-byte items (no pointer per
+// task for the garbage collector to follow), each queue a heap of 4-byte indexes into it,
+// and one open-addressing table of 4-byte indexes finding the task of a (channel, kind).
+// A task takes about 35 bytes this way, against some 65 as a pointer-linked item in maps
+// of slices.
+
+// item is a pending task as stored. Kind indexes the scheduler's kinds; queue its queues.
 type item struct {
 	channel int64
-	due     int64 // Unix nanoseconds
-	index   int32 // position in its queue's heap, -1 when held
-	kind    uint16
-	lane    uint16
-	method  uint16
+	due     int64 // Unix nanoseconds; math.MinInt64 for the zero time
+	// pos is the position in its queue's heap, held while the channel is busy, or the next
+	// free item when the item is free.
+	pos   int32
+	kind  uint16
+	queue uint16
 }
 
-type queue []*item
+const (
+	held     = -1             // pos of a task waiting for its channel to be released
+	freeKind = math.MaxUint16 // kind of an item on the free list
+)
 
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
-	if q[i].due != q[j].due {
-		return q[i].due < q[j].due
-	}
-	if q[i].channel != q[j].channel {
-		return q[i].channel < q[j].channel
-	}
-	return q[i].kind < q[j].kind
+// queueState is one queue: its lane and method (indexes into the names) and its heap of
+// item indexes, most overdue first.
+type queueState struct {
+	lane, method uint16
+	heap         []int32
 }
-func (q queue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = int32(i)
-	q[j].index = int32(j)
-}
-func (q *queue) Push(x any) {
-	it := x.(*item)
-	it.index = int32(len(*q))
-	*q = append(*q, it)
-}
-func (q *queue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	it.index = -1
-	return it
-}
-
-type queueKey struct{ lane, method uint16 }
 
 // Scheduler holds the pending tasks. It is not safe for concurrent use: one goroutine (the
 // collector's dispatcher) owns it.
 type Scheduler struct {
-	queues map[queueKey]*queue
-	chans  map[int64][]*item // pending tasks by channel
-	busy   map[int64]struct{}
-	held   map[int64][]*item // due while their channel was busy
-	names  []string          // kinds, lanes and methods, interned
-	ids    map[string]uint16
-	count  int
+	items []item
+	free  int32 // first free item, -1 when none
+	// slots is the (channel, kind) index: linear probing over item index+1, 0 for empty.
+	// Its length is a power of two, at most three quarters full.
+	slots []int32
+	count int
+
+	kinds   []string // kinds of work, interned
+	kindIDs map[string]uint16
+	names   []string // lanes and methods, interned
+	nameIDs map[string]uint16
+	queues  []queueState
+	queueID map[[2]uint16]uint16
+	busy    map[int64]struct{}
 }
 
 // New returns an empty Scheduler.
 func New() *Scheduler {
 	return &Scheduler{
-		queues: map[queueKey]*queue{},
-		chans:  map[int64][]*item{},
-		busy:   map[int64]struct{}{},
-		held:   map[int64][]*item{},
-		ids:    map[string]uint16{},
+		free:    -1,
+		kindIDs: map[string]uint16{},
+		nameIDs: map[string]uint16{},
+		queueID: map[[2]uint16]uint16{},
+		busy:    map[int64]struct{}{},
 	}
 }
 
-// intern returns the index of a name in the table, adding it.
+// intern returns the index of a lane or method name, adding it.
 func (s *Scheduler) intern(name string) uint16 {
-	if id, ok := s.ids[name]; ok {
+	if id, ok := s.nameIDs[name]; ok {
 		return id
 	}
 	id := uint16(len(s.names))
 	s.names = append(s.names, name)
-	s.ids[name] = id
+	s.nameIDs[name] = id
+	return id
+}
+
+// kindID returns the index of a kind, adding it. Kinds are a handful of constants; more
+// than 65,534 of them is a programming error.
+func (s *Scheduler) kindID(kind string) uint16 {
+	if id, ok := s.kindIDs[kind]; ok {
+		return id
+	}
+	if len(s.kinds) >= freeKind {
+		panic("schedule: too many kinds of work")
+	}
+	id := uint16(len(s.kinds))
+	s.kinds = append(s.kinds, kind)
+	s.kindIDs[kind] = id
+	return id
+}
+
+// queueOfNames returns the index of the queue of (lane, method), adding it.
+func (s *Scheduler) queueOfNames(lane, method string) uint16 {
+	k := [2]uint16{s.intern(lane), s.intern(method)}
+	if id, ok := s.queueID[k]; ok {
+		return id
+	}
+	id := uint16(len(s.queues))
+	s.queues = append(s.queues, queueState{lane: k[0], method: k[1]})
+	s.queueID[k] = id
 	return id
 }
 
@@ -130,22 +148,109 @@ func fromNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func (s *Scheduler) task(it *item) Task {
-	return Task{Channel: it.channel, Kind: s.names[it.kind], Lane: s.names[it.lane], Method: s.names[it.method], Due: fromNano(it.due)}
+func (s *Scheduler) task(i int32) Task {
+	it := &s.items[i]
+	q := &s.queues[it.queue]
+	return Task{Channel: it.channel, Kind: s.kinds[it.kind], Lane: s.names[q.lane], Method: s.names[q.method], Due: fromNano(it.due)}
 }
 
-// find returns the pending task of (channel, kind).
-func (s *Scheduler) find(channel int64, kind string) *item {
-	k, ok := s.ids[kind]
-	if !ok {
-		return nil
+// slot returns where the (channel, kind) chain starts in the index.
+func (s *Scheduler) slot(channel int64, kind uint16) int {
+	h := uint64(channel)*0x9e3779b97f4a7c15 ^ uint64(kind)
+	h ^= h >> 31
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 29
+	return int(h & uint64(len(s.slots)-1))
+}
+
+// find returns the index of the pending task of (channel, kind), or -1.
+func (s *Scheduler) find(channel int64, kind uint16) int32 {
+	if len(s.slots) == 0 {
+		return -1
 	}
-	for _, it := range s.chans[channel] {
-		if it.kind == k {
-			return it
+	mask := len(s.slots) - 1
+	for h := s.slot(channel, kind); s.slots[h] != 0; h = (h + 1) & mask {
+		i := s.slots[h] - 1
+		if it := &s.items[i]; it.channel == channel && it.kind == kind {
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+// findKind is find by the kind's name.
+func (s *Scheduler) findKind(channel int64, kind string) int32 {
+	k, ok := s.kindIDs[kind]
+	if !ok {
+		return -1
+	}
+	return s.find(channel, k)
+}
+
+// index puts item i into the (channel, kind) index, growing it when needed.
+func (s *Scheduler) index(i int32) {
+	if (s.count+1)*4 > len(s.slots)*3 {
+		old := s.slots
+		s.slots = make([]int32, max(64, 2*len(old)))
+		for _, v := range old {
+			if v != 0 {
+				s.place(v)
+			}
+		}
+	}
+	s.place(i + 1)
+}
+
+func (s *Scheduler) place(v int32) {
+	it := &s.items[v-1]
+	mask := len(s.slots) - 1
+	h := s.slot(it.channel, it.kind)
+	for s.slots[h] != 0 {
+		h = (h + 1) & mask
+	}
+	s.slots[h] = v
+}
+
+// unindex removes item i from the (channel, kind) index, shifting back the entries that
+// probed past it so no lookup stops early at the hole.
+func (s *Scheduler) unindex(i int32) {
+	mask := len(s.slots) - 1
+	it := &s.items[i]
+	h := s.slot(it.channel, it.kind)
+	for s.slots[h] != i+1 {
+		h = (h + 1) & mask
+	}
+	for {
+		s.slots[h] = 0
+		j := h
+		for {
+			j = (j + 1) & mask
+			v := s.slots[j]
+			if v == 0 {
+				return
+			}
+			x := &s.items[v-1]
+			home := s.slot(x.channel, x.kind)
+			// The entry at j stays unless its home is outside (h, j], cyclically.
+			if h <= j && (home <= h || home > j) || h > j && home <= h && home > j {
+				s.slots[h] = v
+				h = j
+				break
+			}
+		}
+	}
+}
+
+// newItem takes a free item or appends one.
+func (s *Scheduler) newItem(v item) int32 {
+	if s.free >= 0 {
+		i := s.free
+		s.free = s.items[i].pos
+		s.items[i] = v
+		return i
+	}
+	s.items = append(s.items, v)
+	return int32(len(s.items) - 1)
 }
 
 // Len returns the number of pending tasks (held ones included).
@@ -153,44 +258,38 @@ func (s *Scheduler) Len() int { return s.count }
 
 // Get returns the pending task of (channel, kind).
 func (s *Scheduler) Get(channel int64, kind string) (Task, bool) {
-	it := s.find(channel, kind)
-	if it == nil {
+	i := s.findKind(channel, kind)
+	if i < 0 {
 		return Task{}, false
 	}
-	return s.task(it), true
+	return s.task(i), true
 }
 
 // Add queues t. When (channel, kind) is already pending, the earlier due time is kept and
 // lane and method are taken from t.
 func (s *Scheduler) Add(t Task) {
 	due := unixNano(t.Due)
-	if it := s.find(t.Channel, t.Kind); it != nil {
-		s.detach(it)
+	q := s.queueOfNames(t.Lane, t.Method)
+	k := s.kindID(t.Kind)
+	if i := s.find(t.Channel, k); i >= 0 {
+		s.detach(i)
+		it := &s.items[i]
 		it.due = min(it.due, due)
-		it.lane, it.method = s.intern(t.Lane), s.intern(t.Method)
-		s.attach(it)
+		it.queue = q
+		s.attach(i)
 		return
 	}
-	it := &item{channel: t.Channel, due: due, index: -1, kind: s.intern(t.Kind), lane: s.intern(t.Lane), method: s.intern(t.Method)}
-	s.chans[t.Channel] = append(s.chans[t.Channel], it)
+	i := s.newItem(item{channel: t.Channel, due: due, pos: held, kind: k, queue: q})
+	s.index(i)
 	s.count++
-	s.attach(it)
+	s.attach(i)
 }
 
-// forget removes it from the per-channel index (not from its queue).
-func (s *Scheduler) forget(it *item) {
-	c := s.chans[it.channel]
-	for i, x := range c {
-		if x == it {
-			c = append(c[:i], c[i+1:]...)
-			break
-		}
-	}
-	if len(c) == 0 {
-		delete(s.chans, it.channel)
-	} else {
-		s.chans[it.channel] = c
-	}
+// drop removes item i, which is in no queue, and frees it.
+func (s *Scheduler) drop(i int32) {
+	s.unindex(i)
+	s.items[i] = item{pos: s.free, kind: freeKind}
+	s.free = i
 	s.count--
 }
 
@@ -202,84 +301,139 @@ func (s *Scheduler) Set(t Task) {
 
 // Remove drops the pending task of (channel, kind), if any.
 func (s *Scheduler) Remove(channel int64, kind string) {
-	if it := s.find(channel, kind); it != nil {
-		s.detach(it)
-		s.forget(it)
+	if i := s.findKind(channel, kind); i >= 0 {
+		s.detach(i)
+		s.drop(i)
+	}
+}
+
+// eachOf calls fn with the index of every pending task of channel. There are a handful of
+// kinds, so looking each up costs less than keeping a list per channel.
+func (s *Scheduler) eachOf(channel int64, fn func(i int32)) {
+	for k := range s.kinds {
+		if i := s.find(channel, uint16(k)); i >= 0 {
+			fn(i)
+		}
 	}
 }
 
 // RemoveChannel drops every pending task of channel.
 func (s *Scheduler) RemoveChannel(channel int64) {
-	for _, it := range append([]*item(nil), s.chans[channel]...) {
-		s.detach(it)
-		s.forget(it)
-	}
+	s.eachOf(channel, func(i int32) {
+		s.detach(i)
+		s.drop(i)
+	})
 }
 
 // MoveLane gives every pending task of channel in lane from to lane to: the hand-off of a
 // channel from a parked account to a free one.
 func (s *Scheduler) MoveLane(channel int64, from, to string) {
-	f, ok := s.ids[from]
+	f, ok := s.nameIDs[from]
 	if !ok {
 		return
 	}
-	for _, it := range s.chans[channel] {
-		if it.lane == f {
-			s.detach(it)
-			it.lane = s.intern(to)
-			s.attach(it)
+	s.eachOf(channel, func(i int32) {
+		q := s.queues[s.items[i].queue]
+		if q.lane == f {
+			s.detach(i)
+			s.items[i].queue = s.queueOfNames(to, s.names[q.method])
+			s.attach(i)
 		}
-	}
+	})
 }
 
 // Tasks returns the pending tasks of channel, sorted by kind.
 func (s *Scheduler) Tasks(channel int64) []Task {
 	var out []Task
-	for _, it := range s.chans[channel] {
-		out = append(out, s.task(it))
-	}
+	s.eachOf(channel, func(i int32) { out = append(out, s.task(i)) })
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
 }
 
-// attach puts it in its queue, or holds it while its channel is busy.
-func (s *Scheduler) attach(it *item) {
+// attach puts item i in its queue, or holds it while its channel is busy.
+func (s *Scheduler) attach(i int32) {
+	it := &s.items[i]
 	if _, busy := s.busy[it.channel]; busy {
-		s.held[it.channel] = append(s.held[it.channel], it)
-		it.index = -1
+		it.pos = held
 		return
 	}
-	qk := queueKey{it.lane, it.method}
-	q := s.queues[qk]
-	if q == nil {
-		q = &queue{}
-		s.queues[qk] = q
-	}
-	heap.Push(q, it)
+	q := &s.queues[it.queue]
+	it.pos = int32(len(q.heap))
+	q.heap = append(q.heap, i)
+	s.up(q, int(it.pos))
 }
 
-// detach takes it out of its queue or the held list.
-func (s *Scheduler) detach(it *item) {
-	if it.index >= 0 {
-		qk := queueKey{it.lane, it.method}
-		q := s.queues[qk]
-		heap.Remove(q, int(it.index))
-		if q.Len() == 0 {
-			delete(s.queues, qk)
-		}
+// detach takes item i out of its queue (a held item is in none).
+func (s *Scheduler) detach(i int32) {
+	it := &s.items[i]
+	if it.pos < 0 {
 		return
 	}
-	h := s.held[it.channel]
-	for i, x := range h {
-		if x == it {
-			h = append(h[:i], h[i+1:]...)
+	q := &s.queues[it.queue]
+	p, last := int(it.pos), len(q.heap)-1
+	it.pos = held
+	if p != last {
+		q.heap[p] = q.heap[last]
+		s.items[q.heap[p]].pos = int32(p)
+	}
+	q.heap = q.heap[:last]
+	if last == 0 {
+		q.heap = nil // an emptied queue gives its memory back
+		return
+	}
+	if p != last && !s.up(q, p) {
+		s.down(q, p)
+	}
+}
+
+// before orders tasks in a queue: most overdue first, then by channel and kind so the
+// order does not depend on insertion.
+func (s *Scheduler) before(a, b int32) bool {
+	x, y := &s.items[a], &s.items[b]
+	if x.due != y.due {
+		return x.due < y.due
+	}
+	if x.channel != y.channel {
+		return x.channel < y.channel
+	}
+	return x.kind < y.kind
+}
+
+func (s *Scheduler) swap(q *queueState, a, b int) {
+	q.heap[a], q.heap[b] = q.heap[b], q.heap[a]
+	s.items[q.heap[a]].pos = int32(a)
+	s.items[q.heap[b]].pos = int32(b)
+}
+
+// up moves the entry at p towards the root; it reports whether it moved.
+func (s *Scheduler) up(q *queueState, p int) bool {
+	start := p
+	for p > 0 {
+		parent := (p - 1) / 2
+		if !s.before(q.heap[p], q.heap[parent]) {
 			break
 		}
+		s.swap(q, p, parent)
+		p = parent
 	}
-	if len(h) == 0 {
-		delete(s.held, it.channel)
-	} else {
-		s.held[it.channel] = h
+	return p != start
+}
+
+func (s *Scheduler) down(q *queueState, p int) {
+	n := len(q.heap)
+	for {
+		c := 2*p + 1
+		if c >= n {
+			return
+		}
+		if r := c + 1; r < n && s.before(q.heap[r], q.heap[c]) {
+			c = r
+		}
+		if !s.before(q.heap[c], q.heap[p]) {
+			return
+		}
+		s.swap(q, p, c)
+		p = c
 	}
 }
 
@@ -287,8 +441,11 @@ func (s *Scheduler) detach(it *item) {
 // first.
 func (s *Scheduler) Queues() []QueueHead {
 	out := make([]QueueHead, 0, len(s.queues))
-	for k, q := range s.queues {
-		out = append(out, QueueHead{Queue: Queue{Lane: s.names[k.lane], Method: s.names[k.method]}, Due: fromNano((*q)[0].due), Len: q.Len()})
+	for _, q := range s.queues {
+		if len(q.heap) == 0 {
+			continue
+		}
+		out = append(out, QueueHead{Queue: Queue{Lane: s.names[q.lane], Method: s.names[q.method]}, Due: fromNano(s.items[q.heap[0]].due), Len: len(q.heap)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Due.Equal(out[j].Due) {
@@ -309,22 +466,26 @@ type QueueHead struct {
 	Len int
 }
 
-func (s *Scheduler) queueOf(q Queue) *queue {
-	l, ok1 := s.ids[q.Lane]
-	m, ok2 := s.ids[q.Method]
+func (s *Scheduler) queueOf(q Queue) *queueState {
+	l, ok1 := s.nameIDs[q.Lane]
+	m, ok2 := s.nameIDs[q.Method]
 	if !ok1 || !ok2 {
 		return nil
 	}
-	return s.queues[queueKey{l, m}]
+	id, ok := s.queueID[[2]uint16{l, m}]
+	if !ok {
+		return nil
+	}
+	return &s.queues[id]
 }
 
 // Peek returns the first task of a queue without taking it.
 func (s *Scheduler) Peek(q Queue) (Task, bool) {
 	h := s.queueOf(q)
-	if h == nil || h.Len() == 0 {
+	if h == nil || len(h.heap) == 0 {
 		return Task{}, false
 	}
-	return s.task((*h)[0]), true
+	return s.task(h.heap[0]), true
 }
 
 // Take removes and returns the most overdue task of queue q that is due at now, marking its
@@ -332,16 +493,15 @@ func (s *Scheduler) Peek(q Queue) (Task, bool) {
 // queue while their channel is busy).
 func (s *Scheduler) Take(q Queue, now time.Time) (Task, bool) {
 	h := s.queueOf(q)
-	if h == nil || h.Len() == 0 || (*h)[0].due > unixNano(now) {
+	if h == nil || len(h.heap) == 0 || s.items[h.heap[0]].due > unixNano(now) {
 		return Task{}, false
 	}
-	it := heap.Pop(h).(*item)
-	if h.Len() == 0 {
-		delete(s.queues, queueKey{it.lane, it.method})
-	}
-	s.forget(it)
-	s.acquire(it.channel)
-	return s.task(it), true
+	i := h.heap[0]
+	t := s.task(i)
+	s.detach(i)
+	s.drop(i)
+	s.acquire(t.Channel)
+	return t, true
 }
 
 // Acquire marks channel busy for work started outside the queues; it reports false when the
@@ -358,13 +518,7 @@ func (s *Scheduler) acquire(channel int64) {
 	s.busy[channel] = struct{}{}
 	// Pending tasks of the channel leave their queues until it is released, so no queue's
 	// head is ever blocked by a busy channel.
-	for _, it := range s.chans[channel] {
-		if it.index >= 0 {
-			s.detach(it)
-			s.held[channel] = append(s.held[channel], it)
-			it.index = -1
-		}
-	}
+	s.eachOf(channel, s.detach)
 }
 
 // Busy reports whether channel is being worked on.
@@ -375,12 +529,11 @@ func (s *Scheduler) Busy(channel int64) bool {
 
 // Release ends the work on channel: its pending tasks return to their queues.
 func (s *Scheduler) Release(channel int64) {
-	delete(s.busy, channel)
-	held := s.held[channel]
-	delete(s.held, channel)
-	for _, it := range held {
-		s.attach(it)
+	if _, busy := s.busy[channel]; !busy {
+		return
 	}
+	delete(s.busy, channel)
+	s.eachOf(channel, s.attach)
 }
 
 // Offset returns a stable offset in [0, interval) for key: the same key always polls at the

@@ -2,6 +2,8 @@ package schedule
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -157,7 +159,8 @@ func BenchmarkTakeRelease(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		q := Queue{fmt.Sprint("acc", i%4), "history"}
-		t, ok := s.Take(q, t0.Add(time.Hour))
+		// Every task is due (each goes an hour later per round, for 100 years of rounds).
+		t, ok := s.Take(q, t0.Add(100*365*24*time.Hour))
 		if !ok {
 			b.Fatal("empty")
 		}
@@ -165,4 +168,126 @@ func BenchmarkTakeRelease(b *testing.B) {
 		s.Add(t)
 		s.Release(t.Channel)
 	}
+}
+
+// TestAgainstModel runs random operations on a Scheduler and on a plain map of tasks, and
+// compares what they hold and what Take returns.
+func TestAgainstModel(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkAgainstModel(t, seed) })
+	}
+}
+
+func checkAgainstModel(t *testing.T, seed uint64) {
+	type key struct {
+		ch   int64
+		kind string
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	s := New()
+	model := map[key]Task{}
+	busy := map[int64]bool{}
+	kinds := []string{"history", "snapshot", "counters", "verify"}
+	lanes := []string{"", "a", "b"}
+	methods := []string{"m1", "m2"}
+	randTask := func() Task {
+		return Task{Channel: int64(rng.IntN(300)) - 20, Kind: kinds[rng.IntN(len(kinds))], Lane: lanes[rng.IntN(len(lanes))],
+			Method: methods[rng.IntN(len(methods))], Due: t0.Add(time.Duration(rng.IntN(100)) * time.Second)}
+	}
+	for step := 0; step < 20_000; step++ {
+		switch op := rng.IntN(10); {
+		case op < 4:
+			tk := randTask()
+			s.Add(tk)
+			k := key{tk.Channel, tk.Kind}
+			if old, ok := model[k]; ok && old.Due.Before(tk.Due) {
+				tk.Due = old.Due
+			}
+			model[k] = tk
+		case op == 4:
+			tk := randTask()
+			s.Set(tk)
+			model[key{tk.Channel, tk.Kind}] = tk
+		case op == 5:
+			tk := randTask()
+			s.Remove(tk.Channel, tk.Kind)
+			delete(model, key{tk.Channel, tk.Kind})
+		case op == 6:
+			tk := randTask()
+			if rng.IntN(4) == 0 {
+				s.RemoveChannel(tk.Channel)
+				for k := range model {
+					if k.ch == tk.Channel {
+						delete(model, k)
+					}
+				}
+			} else {
+				s.MoveLane(tk.Channel, "a", "b")
+				for k, v := range model {
+					if k.ch == tk.Channel && v.Lane == "a" {
+						v.Lane = "b"
+						model[k] = v
+					}
+				}
+			}
+		case op == 7:
+			for ch := range busy {
+				s.Release(ch)
+				delete(busy, ch)
+				break
+			}
+		default:
+			q := Queue{lanes[rng.IntN(len(lanes))], methods[rng.IntN(len(methods))]}
+			now := t0.Add(time.Duration(rng.IntN(100)) * time.Second)
+			var want *Task
+			for _, v := range model {
+				if v.Lane != q.Lane || v.Method != q.Method || busy[v.Channel] || v.Due.After(now) {
+					continue
+				}
+				if want == nil || v.Due.Before(want.Due) || v.Due.Equal(want.Due) && v.Channel < want.Channel {
+					v := v
+					want = &v
+				}
+			}
+			got, ok := s.Take(q, now)
+			if want == nil {
+				require.False(t, ok, "step %d: took %+v", step, got)
+				continue
+			}
+			require.True(t, ok, "step %d: want %+v", step, *want)
+			require.Equal(t, want.Channel, got.Channel, "step %d", step)
+			require.Equal(t, want.Due, got.Due, "step %d", step)
+			// Tasks of one channel due at once may come in either kind order.
+			require.Equal(t, model[key{got.Channel, got.Kind}], got, "step %d", step)
+			delete(model, key{got.Channel, got.Kind})
+			busy[got.Channel] = true
+		}
+		require.Equal(t, len(model), s.Len(), "step %d", step)
+	}
+	for k, v := range model {
+		got, ok := s.Get(k.ch, k.kind)
+		require.True(t, ok)
+		require.Equal(t, v, got)
+	}
+}
+
+// TestCompact guards the memory a task takes: a collector following 100,000 channels keeps
+// several hundred thousand of them.
+func TestCompact(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := New()
+	const channels = 100_000
+	for i := 0; i < channels; i++ {
+		for _, k := range []string{"history", "snapshot", "counters"} {
+			s.Add(Task{Channel: int64(1_000_000 + i), Kind: k, Lane: fmt.Sprint("acc", i%4), Method: k, Due: t0.Add(time.Duration(i) * time.Second)})
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / (3 * channels)
+	t.Logf("%.1f bytes a task", per)
+	require.Less(t, per, 48.0)
+	runtime.KeepAlive(s)
 }
