@@ -45,6 +45,8 @@ type Store struct {
 	// records counts lines in the journal; live is the number of live records, which
 	// decides when compaction pays.
 	records, live int
+	// size is the length of the journal up to its last complete append.
+	size int64
 }
 
 var snapName = regexp.MustCompile(`^channels-([0-9]+)\.snap$`)
@@ -208,7 +210,7 @@ func (s *Store) openJournal(snap *Snapshot) error {
 		f.Close()
 		return fmt.Errorf("state: %w", err)
 	}
-	s.journal = f
+	s.journal, s.size = f, good
 	return nil
 }
 
@@ -256,16 +258,43 @@ func scanRecords(r io.Reader, fn func(record)) (int64, error) {
 	}
 }
 
-// encodeLine renders one record as "crc32hex json\n".
-func encodeLine(buf *bytes.Buffer, r record) error {
-	body, err := json.Marshal(r)
-	if err != nil {
+// lineEncoder writes records as lines "crc32hex json\n" to w, one at a time through one
+// reused buffer: a checkpoint of thousands of records never holds their encoding whole.
+type lineEncoder struct {
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	n   int64 // bytes written
+}
+
+func newLineEncoder(w io.Writer) *lineEncoder {
+	e := &lineEncoder{w: w}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}
+
+func (e *lineEncoder) encode(r record) error {
+	e.buf.Reset()
+	e.buf.WriteString("00000000 ")
+	// Encode writes what json.Marshal does, and a newline.
+	if err := e.enc.Encode(r); err != nil {
 		return fmt.Errorf("state: encode: %w", err)
 	}
-	fmt.Fprintf(buf, "%08x ", crc32.ChecksumIEEE(body))
-	buf.Write(body)
-	buf.WriteByte('\n')
-	return nil
+	b := e.buf.Bytes()
+	crc := crc32.ChecksumIEEE(b[9 : len(b)-1])
+	const digits = "0123456789abcdef"
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[crc&15]
+		crc >>= 4
+	}
+	n, err := e.w.Write(b)
+	e.n += int64(n)
+	return err
+}
+
+// encodeLine renders one record as "crc32hex json\n".
+func encodeLine(buf *bytes.Buffer, r record) error {
+	return newLineEncoder(buf).encode(r)
 }
 
 func decodeLine(line []byte) (record, bool) {
@@ -304,29 +333,47 @@ func (s *Store) Append(b Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	var buf bytes.Buffer
-	for _, c := range b.Channels {
-		if err := encodeLine(&buf, record{Channel: c}); err != nil {
-			return err
+	w := bufio.NewWriterSize(s.journal, 64<<10)
+	e := newLineEncoder(w)
+	err := func() error {
+		for _, c := range b.Channels {
+			if err := e.encode(record{Channel: c}); err != nil {
+				return err
+			}
 		}
-	}
-	for _, p := range b.Pending {
-		if err := encodeLine(&buf, record{Pending: p}); err != nil {
-			return err
+		for _, p := range b.Pending {
+			if err := e.encode(record{Pending: p}); err != nil {
+				return err
+			}
 		}
-	}
-	for _, u := range b.Resolved {
-		if err := encodeLine(&buf, record{Resolved: u}); err != nil {
-			return err
+		for _, u := range b.Resolved {
+			if err := e.encode(record{Resolved: u}); err != nil {
+				return err
+			}
 		}
-	}
-	if _, err := s.journal.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("state: append: %w", err)
+		return w.Flush()
+	}()
+	if err != nil {
+		// Lines of a failed append may have reached the file; a torn one would end every
+		// later load there, so the journal goes back to its last complete append.
+		return errors.Join(fmt.Errorf("state: append: %w", err), s.cutJournal())
 	}
 	if err := s.journal.Sync(); err != nil {
 		return fmt.Errorf("state: sync journal: %w", err)
 	}
+	s.size += e.n
 	s.records += b.Len()
+	return nil
+}
+
+// cutJournal drops what follows the last complete append.
+func (s *Store) cutJournal() error {
+	if err := s.journal.Truncate(s.size); err != nil {
+		return fmt.Errorf("state: cut journal: %w", err)
+	}
+	if _, err := s.journal.Seek(s.size, io.SeekStart); err != nil {
+		return fmt.Errorf("state: cut journal: %w", err)
+	}
 	return nil
 }
 
@@ -352,17 +399,10 @@ func (s *Store) CompactEach(channels iter.Seq[*Channel], pending iter.Seq[*Pendi
 	if err != nil {
 		return fmt.Errorf("state: compact: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var buf bytes.Buffer
+	w := bufio.NewWriterSize(f, 256<<10)
+	e := newLineEncoder(w)
 	n := 0
-	write := func(r record) error {
-		buf.Reset()
-		if err := encodeLine(&buf, r); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
-		return err
-	}
+	write := e.encode
 	fail := func(err error) error {
 		return errors.Join(fmt.Errorf("state: compact: %w", err), f.Close(), os.Remove(tmp))
 	}
@@ -397,7 +437,7 @@ func (s *Store) CompactEach(channels iter.Seq[*Channel], pending iter.Seq[*Pendi
 	}
 	old := s.gen
 	oldJournal := s.journal
-	s.gen, s.journal, s.records, s.live = next, j, 0, n
+	s.gen, s.journal, s.records, s.live, s.size = next, j, 0, n, 0
 	return errors.Join(oldJournal.Close(), removeIfExists(s.snapPath(old)), removeIfExists(s.journalPath(old)))
 }
 

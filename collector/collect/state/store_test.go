@@ -3,9 +3,12 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -138,6 +141,38 @@ func TestRecentJSON(t *testing.T) {
 	r, ok := decodeLine(buf.Bytes())
 	require.True(t, ok)
 	require.Equal(t, c, r.Channel)
+}
+
+func TestLineFormat(t *testing.T) {
+	c := &Channel{ID: 3, Title: "<b>&</b>", About: "line\nbreak \u2028", Refs: []Ref{{Via: 1, Rule: "forward", N: 2}}}
+	body, err := json.Marshal(record{Channel: c})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, encodeLine(&buf, record{Channel: c}))
+	require.Equal(t, fmt.Sprintf("%08x %s\n", crc32.ChecksumIEEE(body), body), buf.String())
+}
+
+func TestFailedAppendLeavesNoTornLine(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Append(Batch{Channels: []*Channel{{ID: 1, LastID: 1}}}))
+	// More than the append buffer holds reaches the file before the record that cannot be
+	// encoded (NaN has no JSON form).
+	var batch []*Channel
+	for i := range 200 {
+		batch = append(batch, &Channel{ID: int64(100 + i), About: strings.Repeat("x", 1000)})
+	}
+	batch = append(batch, &Channel{ID: 2, PinnedHandles: []Handle{{Platform: "x", Handle: "y", Confidence: float32(math.NaN())}}})
+	require.Error(t, s.Append(Batch{Channels: batch}))
+	require.NoError(t, s.Append(Batch{Channels: []*Channel{{ID: 3, LastID: 3}}}))
+	require.NoError(t, s.Close())
+
+	s, snap, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	require.Len(t, snap.Channels, 2)
+	require.Equal(t, 3, snap.Channels[3].LastID)
 }
 
 func dirNames(t *testing.T, dir string) []string {
