@@ -1,23 +1,24 @@
 // Package store connects to ClickHouse and writes rows through a batched
 // writer that loses nothing while ClickHouse restarts, fails or is away.
 //
-// Open returns a DB: a native-protocol connection pool with LZ4
-// compression. NewWriter returns a Writer[T] for one table, where T is a
-// struct whose fields carry `ch:"column"` tags (`ch:"day,date"` for a Date
-// column). The column list and per-field readers are built once per type by
-// reflection; rows are then copied into typed column slices and sent
-// columnar, with an explicit column list (18.16 needs one).
+// Open returns a DB: a native-protocol connection pool, LZ4-compressed
+// unless the server is on the loopback interface. NewWriter returns a
+// Writer[T] for one table, where T is a struct whose fields carry
+// `ch:"column"` tags (`ch:"day,date"` for a Date column). The column list and per-field readers are built once per type by
+// reflection; rows are then copied column by column into typed column
+// slices and sent columnar, with an explicit column list (18.16 needs one),
+// in blocks of about 1 MiB.
 //
 // # Batching
 //
 // A batch is sent when it reaches BatchRows rows (default 100,000, at least
 // 10,000: small inserts leave ClickHouse many parts to merge) or when its
 // first row has waited FlushInterval (default 1 s, jittered per writer).
-// A batch goes out as blocks of 32k rows of one INSERT, acknowledged once.
-// Up to Inserters batches (default 2) are inserted at once over their own
-// connections, so ClickHouse writes one batch's part while the next is on
-// the wire. At most QueueBatches full batches wait, and Write blocks beyond
-// that, so memory stays bounded.
+// A batch goes out as blocks (of about 1 MiB, 1k to 32k rows) of one
+// INSERT, acknowledged once. Up to Inserters batches (default 2) are
+// inserted at once over their own connections, so ClickHouse writes one
+// batch's part while the next is on the wire. At most QueueBatches full
+// batches wait, and Write blocks beyond that, so memory stays bounded.
 //
 // # Loss-free delivery
 //

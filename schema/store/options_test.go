@@ -74,3 +74,20 @@ func TestCompatible(t *testing.T) {
 		require.Equal(t, tc.want, compatible(tc.k, tc.typ), "%s into %s", tc.k, tc.typ)
 	}
 }
+
+func TestOptionsCompressionDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Options
+		want string
+	}{
+		{"default address is local", Options{}, "none"},
+		{"loopback addresses", Options{Addr: []string{"127.0.0.1:9000", "localhost:9001", "[::1]:9002"}}, "none"},
+		{"one remote address", Options{Addr: []string{"127.0.0.1:9000", "ch.example.org:9000"}}, "lz4"},
+		{"remote ip", Options{Addr: []string{"10.0.0.5:9000"}}, "lz4"},
+		{"explicit choice wins", Options{Addr: []string{"127.0.0.1:9000"}, Compression: "zstd"}, "zstd"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, tc.in.withDefaults().Compression) })
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -48,6 +49,11 @@ type Options struct {
 	ReadTimeout time.Duration
 	// MaxOpenConns caps the connection pool.
 	MaxOpenConns int
+	// Compression of the native protocol: "lz4", "zstd" or "none". By
+	// default, none when every address is a loopback one (a local server:
+	// compressing costs both processes CPU and saves nothing worth it) and
+	// lz4 otherwise.
+	Compression string
 	// Logger receives connection-level messages; nil is silent.
 	Logger *slog.Logger
 }
@@ -71,10 +77,38 @@ func (o Options) withDefaults() Options {
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = DefaultMaxOpenConns
 	}
+	if o.Compression == "" {
+		o.Compression = "none"
+		for _, a := range o.Addr {
+			if !isLoopback(a) {
+				o.Compression = "lz4"
+			}
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// isLoopback tells whether a host:port address is on the loopback
+// interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+var compressionMethods = map[string]clickhouse.CompressionMethod{
+	"none": clickhouse.CompressionNone,
+	"lz4":  clickhouse.CompressionLZ4,
+	"zstd": clickhouse.CompressionZSTD,
 }
 
 // DB is an open connection pool to one ClickHouse database.
@@ -83,10 +117,14 @@ type DB struct {
 	opts Options
 }
 
-// Open connects over the native protocol with LZ4 compression and checks
-// that the server answers and the database exists.
+// Open connects over the native protocol and checks that the server
+// answers and the database exists.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
+	method, ok := compressionMethods[opts.Compression]
+	if !ok {
+		return nil, fmt.Errorf("open clickhouse: unknown compression %q (want lz4, zstd or none)", opts.Compression)
+	}
 	var tlsConf *tls.Config
 	if opts.TLSConfig != nil {
 		tlsConf = opts.TLSConfig
@@ -108,7 +146,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		MaxIdleConns:     opts.MaxOpenConns,
 		ConnMaxLifetime:  time.Hour,
 		ConnOpenStrategy: clickhouse.ConnOpenRoundRobin,
-		Compression:      &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression:      &clickhouse.Compression{Method: method},
 		// 18.16 is far older than the driver's supported range; the
 		// native protocol parts tidewatch uses work (measured).
 		Logger: slog.New(slog.DiscardHandler),
