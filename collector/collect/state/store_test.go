@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,13 +230,35 @@ func TestRecentListPacked(t *testing.T) {
 	// Ids going down and up, extreme ids and dates, and more posts than the packing scratch.
 	var posts []Recent
 	for i := range 100 {
-		posts = append(posts, Recent{ID: int32(5000 - 7*i), Date: uint32(1_700_000_000 + (i%3)*21600 - i*60), Next: uint8(i % 5)})
+		posts = append(posts, Recent{ID: int32(5000 - 7*i), Date: uint32(1_700_000_000 + (i%3)*21600 - i*60), Next: uint8(i % 9)})
 	}
-	posts = append(posts, Recent{ID: 1<<31 - 1, Date: 1<<32 - 1, Next: 255}, Recent{ID: 1, Date: 0}, Recent{ID: -3, Date: 7, Next: 1})
+	posts = append(posts, Recent{ID: 1<<31 - 1, Date: 1<<32 - 1, Next: 255}, Recent{ID: -1 << 31, Date: 0, Next: 6},
+		Recent{ID: 1, Date: 0, Next: 7}, Recent{ID: -3, Date: 7, Next: 1})
 	l := RecentOf(posts...)
 	require.Equal(t, posts, l.Slice())
 	require.Equal(t, len(posts), l.Len())
 	require.Less(t, cap(l.b), 6*len(posts), "packed far below 12 bytes a post")
+
+	// A week of a busy channel: four posts a day, ids in a row, at most five ages.
+	var week []Recent
+	for k := range 28 {
+		week = append(week, Recent{ID: int32(2000 - k), Date: uint32(1_700_000_000 - k*21600), Next: uint8(min(k/4, 5))})
+	}
+	require.Equal(t, week, RecentOf(week...).Slice())
+	require.LessOrEqual(t, len(RecentOf(week...).b), 4*len(week)+8, "4 bytes a post")
+
+	// Any posts at all come back as they went in.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		rs := make([]Recent, rng.IntN(40))
+		for i := range rs {
+			rs[i] = Recent{ID: int32(rng.Uint32()), Date: rng.Uint32(), Next: uint8(rng.IntN(12))}
+			if rng.IntN(2) == 0 && i > 0 {
+				rs[i].ID, rs[i].Date = rs[i-1].ID+int32(rng.IntN(5))-2, rs[i-1].Date+uint32(rng.IntN(100_000))
+			}
+		}
+		require.Equal(t, nonEmpty(rs), nonEmpty(RecentOf(rs...).Slice()))
+	}
 
 	got, ok := l.Find(4993)
 	require.True(t, ok)

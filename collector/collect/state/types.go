@@ -164,10 +164,12 @@ type Recent struct {
 // Posted returns the post's time.
 func (r Recent) Posted() time.Time { return time.Unix(int64(r.Date), 0).UTC() }
 
-// RecentList is a channel's posts awaiting re-reads, packed: per post the differences of
-// its id and date from the post before it as zigzag varints, then its next age index (one
-// byte). A week of posts of a busy channel takes 5 bytes a post this way, against 12 as a
-// slice of Recent, and a state of 100,000 channels holds millions of them. The zero value is
+// RecentList is a channel's posts awaiting re-reads, packed: per post the difference of its
+// id from the post before it (zigzag) times 8 plus its next age index as one varint (an index
+// of 7 or more is 7 there and follows as a byte), then the difference of its date as a
+// zigzag varint. Ids of posts in a row differ by little and there are five ages, so the
+// first varint is one byte: a week of posts of a busy channel takes 4 bytes a post, against
+// 12 as a slice of Recent, and a state of 100,000 channels holds millions of them. The zero value is
 // the empty list. Its JSON form is the plain list, [[id,date,next],...], as it always was.
 type RecentList struct{ b []byte }
 
@@ -292,24 +294,45 @@ func (l *RecentList) set(rs []Recent) {
 // maxRecentLen is the longest packed post: two 64-bit varints and a byte.
 const maxRecentLen = 2*binary.MaxVarintLen64 + 1
 
+// nextInline is the largest next age index packed with the id difference; 7 there means
+// the index follows as a byte.
+const nextInline = 6
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
 func encodeRecent(b []byte, r, prev Recent) []byte {
-	b = binary.AppendVarint(b, int64(r.ID)-int64(prev.ID))
-	b = binary.AppendVarint(b, int64(r.Date)-int64(prev.Date))
-	return append(b, r.Next)
+	head := zigzag(int64(r.ID)-int64(prev.ID)) << 3
+	if r.Next <= nextInline {
+		b = binary.AppendUvarint(b, head|uint64(r.Next))
+	} else {
+		b = binary.AppendUvarint(b, head|nextInline+1)
+		b = append(b, r.Next)
+	}
+	return binary.AppendVarint(b, int64(r.Date)-int64(prev.Date))
 }
 
 // decodeRecent reads one post packed after prev; n <= 0 means the buffer is bad (it never
 // is: only set writes it).
 func decodeRecent(b []byte, prev Recent) (Recent, int) {
-	dID, n1 := binary.Varint(b)
-	if n1 <= 0 {
+	head, n := binary.Uvarint(b)
+	if n <= 0 {
 		return Recent{}, 0
 	}
-	dDate, n2 := binary.Varint(b[n1:])
-	if n2 <= 0 || n1+n2 >= len(b) {
+	next := uint8(head & 7)
+	if next > nextInline {
+		if n >= len(b) {
+			return Recent{}, 0
+		}
+		next = b[n]
+		n++
+	}
+	dDate, n2 := binary.Varint(b[n:])
+	if n2 <= 0 {
 		return Recent{}, 0
 	}
-	return Recent{ID: int32(int64(prev.ID) + dID), Date: uint32(int64(prev.Date) + dDate), Next: b[n1+n2]}, n1 + n2 + 1
+	dID := unzigzag(head >> 3)
+	return Recent{ID: int32(int64(prev.ID) + dID), Date: uint32(int64(prev.Date) + dDate), Next: next}, n + n2
 }
 
 // MarshalJSON writes the list as [[id,date,next],...].
