@@ -229,6 +229,14 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	for _, u := range j.dirtyPend {
 		delete(c.dirtyPend, u)
 	}
+	// A map keeps the room it grew to: once a new frame marked every channel dirty, the
+	// empty set would hold megabytes for the rest of the run.
+	if len(c.dirtyCh) == 0 {
+		c.dirtyCh = map[int64]bool{}
+	}
+	if len(c.dirtyPend) == 0 {
+		c.dirtyPend = map[string]bool{}
+	}
 	c.resolved = nil
 	return j, nil
 }
