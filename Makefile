@@ -38,9 +38,10 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
-# soak runs the long fault tests that are not yet reliable enough for make test.
+# soak repeats the fault tests (kill -9 of the collector, of ClickHouse) to catch rare losses.
+SOAK_COUNT ?= 5
 soak: deps
-	TIDEWATCH_SOAK=1 $(GO) test -count=1 -timeout 30m -run 'KillRestart' -v ./collector/collect/
+	$(GO) test -count=$(SOAK_COUNT) -timeout 120m -run 'KillRestart|SurvivesKills' -v ./collector/collect/ ./schema/store/
 
 test-short:
 	$(GO) test -short ./...

@@ -63,6 +63,9 @@ type Collector struct {
 	// recovered holds the counter reads found stored after the last checkpoint; written
 	// before the dispatcher starts, read-only afterwards (workers read it).
 	recovered map[readKey]bool
+	// firstSeen holds when posts stored after the last checkpoint were first seen: a page
+	// fetched again after a crash plans their counter reads from then.
+	firstSeen map[postKey]time.Time
 	// lateSnaps are recovered snapshots of channels the state did not know yet.
 	lateSnaps map[int64]schema.ChannelSnapshot
 
@@ -125,6 +128,7 @@ func New(opts Options) (*Collector, error) {
 		verify:      map[int64][]int{},
 		attempts:    map[taskKey]int{},
 		recovered:   map[readKey]bool{},
+		firstSeen:   map[postKey]time.Time{},
 		lateSnaps:   map[int64]schema.ChannelSnapshot{},
 		dirtyCh:     map[int64]bool{},
 		dirtyPend:   map[string]bool{},

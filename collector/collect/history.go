@@ -146,7 +146,13 @@ func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
 func (c *Collector) firstSight(channel int64, m *telegram.Message, now time.Time) (state.Recent, *schema.PostCounters, int, bool) {
 	s := c.opts.Schedule
 	ages := s.CounterAges
-	age := now.Sub(m.Date)
+	// A page fetched again after a crash: the post's schedule runs from its first sight,
+	// as it did before the crash.
+	seen := now
+	if t, ok := c.firstSeen[postKey{channel, m.ID}]; ok && t.Before(now) {
+		seen = t
+	}
+	age := seen.Sub(m.Date)
 	last := ages[len(ages)-1]
 	if age > last+s.tolerance(last) {
 		return state.Recent{}, nil, 0, false // older than every age: nothing to schedule
@@ -158,11 +164,21 @@ func (c *Collector) firstSight(channel int64, m *telegram.Message, now time.Time
 	}
 	var row *schema.PostCounters
 	if next < len(ages) && age >= ages[next]-s.tolerance(ages[next]) {
-		// A reading stored before a crash (this page is fetched again) stands.
-		if !c.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}] {
+		// A reading stored before a crash (this page is fetched again) stands; one lost
+		// with the crash is taken now if its window is still open.
+		nowAge := now.Sub(m.Date)
+		switch {
+		case c.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}]:
+		case nowAge <= ages[next]+s.tolerance(ages[next]):
 			r := c.counterRow(channel, m.ID, m.Date, now, ages[next], m.Views, m.Forwards, m.Replies, m.Reactions)
 			row = &r
+		default:
+			missed++
 		}
+		next++
+	}
+	// Later readings taken before the crash stand too.
+	for next < len(ages) && c.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}] {
 		next++
 	}
 	if next >= len(ages) {

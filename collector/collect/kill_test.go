@@ -2,14 +2,18 @@ package collect_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,26 +33,55 @@ import (
 
 // The kill test runs the collector as a child process (this test binary, re-executed with
 // TW_COLLECT_CHILD set), kills it with SIGKILL at random moments and restarts it, while a
-// second child collects the same world without interruption into another database. Both
-// follow the simulator's running world clock and stop at the same world time; then their
-// data must agree.
+// second child collects the same world without interruption into another database. The
+// world's clock stands still while the collectors work: the test moves it on in steps (it
+// writes the world time to a file the children follow) and waits until both children are
+// idle at that time before the next step. A killed collector is restarted at the same world
+// time, so what it must redo it redoes at the moment the uninterrupted one did it: the two
+// databases must then hold the same data, row for row.
 
 const childEnv = "TW_COLLECT_CHILD"
 
 // childConfig is what a child collector needs, passed in the environment.
 type childConfig struct {
 	SimAddr, KeyFile, CHAddr, Database, State, Spool, Sessions, Label string
-	Seeds                                                             []string
-	End                                                               time.Time
-	Speed                                                             float64
+	// ClockFile holds the world time (Unix seconds) the child follows; the child writes the
+	// world time at which it was last idle to IdleFile.
+	ClockFile, IdleFile string
+	Seeds               []string
 }
 
 func (c childConfig) env() []string {
 	return append(os.Environ(), childEnv+"=1",
 		"TW_SIM_ADDR="+c.SimAddr, "TW_KEY_FILE="+c.KeyFile, "TW_CH_ADDR="+c.CHAddr, "TW_CH_DB="+c.Database,
 		"TW_STATE="+c.State, "TW_SPOOL="+c.Spool, "TW_SESSIONS="+c.Sessions, "TW_LABEL="+c.Label,
-		"TW_SEEDS="+strings.Join(c.Seeds, ","), "TW_END="+strconv.FormatInt(c.End.Unix(), 10),
-		"TW_SPEED="+strconv.FormatFloat(c.Speed, 'f', -1, 64))
+		"TW_SEEDS="+strings.Join(c.Seeds, ","), "TW_CLOCK="+c.ClockFile, "TW_IDLE="+c.IdleFile)
+}
+
+// writeUnix replaces file with t's Unix seconds (atomically: a reader sees the old or the
+// new time).
+func writeUnix(file string, t time.Time) error {
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(t.Unix(), 10)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// readUnix reads a time written by writeUnix (zero when the file is missing).
+func readUnix(file string) (time.Time, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", file, err)
+	}
+	return time.Unix(n, 0).UTC(), nil
 }
 
 // TestCollectorChildProcess is the child's body; as a test on its own it does nothing.
@@ -63,9 +96,9 @@ func TestCollectorChildProcess(t *testing.T) {
 	os.Exit(0)
 }
 
+// runChild collects until SIGTERM, following the world time in the clock file and
+// reporting in the idle file each world time at which it has done everything due.
 func runChild() error {
-	end, _ := strconv.ParseInt(os.Getenv("TW_END"), 10, 64)
-	speed, _ := strconv.ParseFloat(os.Getenv("TW_SPEED"), 64)
 	keyPEM, err := os.ReadFile(os.Getenv("TW_KEY_FILE"))
 	if err != nil {
 		return err
@@ -74,8 +107,14 @@ func runChild() error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer cancel()
+	clockFile, idleFile := os.Getenv("TW_CLOCK"), os.Getenv("TW_IDLE")
+	now, err := readUnix(clockFile)
+	if err != nil {
+		return err
+	}
+	clk := clock.NewFake(now)
 	acc, err := telegram.Dial(ctx, telegram.Options{
 		APIID: 17, APIHash: testAPIHash, Label: os.Getenv("TW_LABEL"), SessionDir: os.Getenv("TW_SESSIONS"),
 		DCAddr: os.Getenv("TW_SIM_ADDR"), PublicKeys: keys,
@@ -84,13 +123,6 @@ func runChild() error {
 		return err
 	}
 	defer acc.Close()
-	follow := clock.NewFollower(clock.Real{})
-	follow.FixSpeed(speed)
-	now, err := acc.ServerTime(ctx)
-	if err != nil {
-		return err
-	}
-	follow.Observe(now)
 	db, err := store.Open(ctx, store.Options{Addr: []string{os.Getenv("TW_CH_ADDR")}, Database: os.Getenv("TW_CH_DB")})
 	if err != nil {
 		return err
@@ -105,55 +137,66 @@ func runChild() error {
 		Posts: collect.StoreReader{DB: db}, Recovery: collect.StoreReader{DB: db},
 		StateDir: os.Getenv("TW_STATE"), Seeds: strings.Split(os.Getenv("TW_SEEDS"), ","),
 		Rules:   discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
-		HashKey: hashKey, Clock: follow, RateClock: clock.Real{}, Watch: true,
+		HashKey: hashKey, Clock: clk, RateClock: clock.Real{}, Watch: true,
 		Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
 		CheckpointInterval: 500 * time.Millisecond,
+		Logger:             slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	if err != nil {
 		return err
 	}
-	// Stop at the end's world time.
+	// Follow the clock file; after each move, report the time once the collector is idle.
+	follow := make(chan error, 1)
 	go func() {
-		for follow.Now().Unix() < end {
-			if clock.Wait(ctx, clock.Real{}, 50*time.Millisecond) != nil {
+		var idleAt time.Time
+		for {
+			t, err := readUnix(clockFile)
+			if err != nil {
+				follow <- err
+				return
+			}
+			clk.Set(t)
+			if !clk.Now().Equal(idleAt) {
+				// Idle, and everything done so far durable: the test moves the world on
+				// only then, so a kill loses only work of the current world time, which
+				// the restarted collector redoes at that same time.
+				if err := c.WaitIdle(ctx); err != nil {
+					follow <- nil
+					return
+				}
+				if err := c.Sync(ctx); err != nil {
+					follow <- nil
+					return
+				}
+				idleAt = clk.Now()
+				if err := writeUnix(idleFile, idleAt); err != nil {
+					follow <- err
+					return
+				}
+			}
+			if clock.Wait(ctx, clock.Real{}, 10*time.Millisecond) != nil {
+				follow <- nil
 				return
 			}
 		}
-		cancel()
 	}()
 	_, runErr := c.Run(ctx)
+	cancel()
 	cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
 	defer ccancel()
-	return errorsJoin(runErr, out.Close(cctx))
-}
-
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+	return errors.Join(runErr, <-follow, out.Close(cctx))
 }
 
 func TestKillRestartMatchesUninterrupted(t *testing.T) {
 	skipShort(t)
-	// Part of the soak suite (make soak), not of make test: in about one run in two it still
-	// finds a counter reading that the killed collector lost near the end of a post's age
-	// window, a known gap that keeps kill -9 equality unproven.
-	if os.Getenv("TIDEWATCH_SOAK") == "" {
-		t.Skip("soak test: run it with TIDEWATCH_SOAK=1 (make soak)")
-	}
 	if os.Getenv(childEnv) != "" {
 		t.Skip("child process")
 	}
 	w, err := world.Generate(world.DefaultSpec(30), 5)
 	require.NoError(t, err)
 	start := w.Start().Add(12 * 24 * time.Hour)
-	// Two world minutes per real second: a restart (a fraction of a second) costs about a
-	// minute of world time, well inside the 1h read's tolerance, so the interrupted run can
-	// keep every schedule the uninterrupted one keeps.
-	const speed = 120
 	dir := t.TempDir()
-	srv, err := tgsim.New(tgsim.Options{World: w, Clock: tgsim.Clock{Start: start, Speed: speed}, Limits: tgsim.Limits{Off: true}})
+	srv, err := tgsim.New(tgsim.Options{World: w, Clock: tgsim.Clock{Start: start, Speed: 1e-9}, Limits: tgsim.Limits{Off: true}})
 	require.NoError(t, err)
 	sctx, scancel := context.WithCancel(context.Background())
 	require.NoError(t, srv.Start(sctx, "127.0.0.1:0"))
@@ -175,16 +218,26 @@ func TestKillRestartMatchesUninterrupted(t *testing.T) {
 	_, err = migrate.Migrate(mctx, ch.Conn(t), migrate.Options{Database: "steady"})
 	require.NoError(t, err)
 
+	clockFile := filepath.Join(dir, "clock")
+	setTime := func(at time.Time) {
+		srv.SetWorldTime(at, 1e-9)
+		require.NoError(t, writeUnix(clockFile, at))
+	}
+	setTime(start)
 	seeds := seedsAt(t, w, start, 4)
-	end := srv.WorldNow().Add(4 * time.Hour)
 	cfg := func(label, db string) childConfig {
 		return childConfig{
 			SimAddr: srv.Addr(), KeyFile: keyFile, CHAddr: ch.Addr(), Database: db,
 			State: filepath.Join(dir, label, "state"), Spool: filepath.Join(dir, label, "spool"),
-			Sessions: sessions, Label: label, Seeds: seeds, End: end, Speed: speed,
+			Sessions: sessions, Label: label, Seeds: seeds,
+			ClockFile: clockFile, IdleFile: filepath.Join(dir, label+".idle"),
 		}
 	}
-	child := func(c childConfig, logName string) *exec.Cmd {
+	type proc struct {
+		cmd  *exec.Cmd
+		done chan error
+	}
+	child := func(c childConfig, logName string) *proc {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCollectorChildProcess$", "-test.count=1")
 		cmd.Env = c.env()
 		logf, err := os.OpenFile(filepath.Join(dir, logName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -192,36 +245,95 @@ func TestKillRestartMatchesUninterrupted(t *testing.T) {
 		t.Cleanup(func() { logf.Close() })
 		cmd.Stdout, cmd.Stderr = logf, logf
 		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	steady := child(cfg("steady", "steady"), "steady.log")
-
-	killedCfg := cfg("killed", ch.Database)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	for i := 0; i < 10; i++ {
-		cmd := child(killedCfg, "killed.log")
-		time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
+		p := &proc{cmd: cmd, done: make(chan error, 1)}
+		go func() { p.done <- cmd.Wait() }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+		})
+		return p
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "killed.log"))
 			lines := strings.Split(string(log), "\n")
 			t.Logf("killed.log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
+			if keep := os.Getenv("TW_KEEP_LOGS"); keep != "" {
+				_ = os.WriteFile(filepath.Join(keep, "killed.log"), log, 0o600)
+				steadyLog, _ := os.ReadFile(filepath.Join(dir, "steady.log"))
+				_ = os.WriteFile(filepath.Join(keep, "steady.log"), steadyLog, 0o600)
+			}
 		}
 	})
-	final := child(killedCfg, "killed.log")
-	require.NoError(t, final.Wait(), "see %s", filepath.Join(dir, "killed.log"))
-	require.NoError(t, steady.Wait(), "see %s", filepath.Join(dir, "steady.log"))
+	steadyCfg, killedCfg := cfg("steady", "steady"), cfg("killed", ch.Database)
+	steady := child(steadyCfg, "steady.log")
+	killed := child(killedCfg, "killed.log")
+	// waitIdle waits until the child has done everything due at world time at.
+	waitIdle := func(p *proc, c childConfig, at time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			got, err := readUnix(c.IdleFile)
+			require.NoError(t, err)
+			if got.Equal(at) {
+				return
+			}
+			select {
+			case err := <-p.done:
+				t.Fatalf("%s exited while the test waited for it (%v): see its log", c.Label, err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			require.True(t, time.Now().Before(deadline), "%s not idle at %s after 5 minutes", c.Label, at)
+		}
+	}
+	kill := func() {
+		require.NoError(t, killed.cmd.Process.Signal(syscall.SIGKILL))
+		<-killed.done
+		// The next idle report must come from the new process.
+		if err := os.Remove(killedCfg.IdleFile); !errors.Is(err, os.ErrNotExist) {
+			require.NoError(t, err)
+		}
+		killed = child(killedCfg, "killed.log")
+	}
 
-	// The two databases must agree on what the world offered until the end.
-	cut := end.Add(-30 * time.Minute).Unix()
-	same := func(what, q string, mayBeEmpty bool) {
+	// Four world hours in 10-minute steps; ten kills at random moments: three during the
+	// first pass (full histories, discovery), the others spread over the steps.
+	const steps = 24
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	killsAt := map[int]int{0: 3}
+	for n := 0; n < 7; n++ {
+		killsAt[1+rng.IntN(steps)]++
+	}
+	at := start
+	kills := 0
+	for step := 0; step <= steps; step++ {
+		if step > 0 {
+			at = at.Add(10 * time.Minute)
+			setTime(at)
+		}
+		for k := 0; k < killsAt[step]; k++ {
+			if step == 0 {
+				time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Millisecond)
+			} else {
+				time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+			}
+			kill()
+			kills++
+		}
+		waitIdle(steady, steadyCfg, at)
+		waitIdle(killed, killedCfg, at)
+	}
+	require.Equal(t, 10, kills)
+	for _, p := range []*proc{steady, killed} {
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, <-p.done, "see %s", dir)
+	}
+
+	// The two databases must hold the same data.
+	same := func(what, q string) {
 		t.Helper()
 		a := ch.Query(t, fmt.Sprintf(q, ch.Database))
 		b := ch.Query(t, fmt.Sprintf(q, "steady"))
-		if !mayBeEmpty {
+		if what != "events" {
 			require.NotEmpty(t, b, what)
 		}
 		if a != b {
@@ -246,137 +358,35 @@ func TestKillRestartMatchesUninterrupted(t *testing.T) {
 			}
 			slices.Sort(onlyA)
 			slices.Sort(onlyB)
-			detail := ""
-			if what == "counter ages" {
-				for _, l := range head(append(onlyA, onlyB...)) {
-					f := strings.Fields(l)
-					q := fmt.Sprintf("SELECT post_id, posted_at, target_age_s, read_at, age_s FROM %%s.post_counters FINAL WHERE channel_id = %s AND post_id = %s ORDER BY read_at", f[0], f[1])
-					detail += "\nkilled:\n" + ch.Query(t, fmt.Sprintf(q, ch.Database)) + "\nsteady:\n" + ch.Query(t, fmt.Sprintf(q, "steady"))
-				}
-			}
-			t.Fatalf("%s differ: only after kills %d %v, only uninterrupted %d %v%s", what, len(onlyA), head(onlyA), len(onlyB), head(onlyB), detail)
+			t.Errorf("%s differ: only after kills %d %v, only uninterrupted %d %v", what, len(onlyA), head(onlyA), len(onlyB), head(onlyB))
+			return
 		}
 		t.Logf("%s: %d rows agree", what, len(strings.Split(b, "\n")))
 	}
-	same("frame", "SELECT channel_id FROM %s.discovery FINAL WHERE included = 1 ORDER BY channel_id", false)
-	same("posts", fmt.Sprintf("SELECT channel_id, post_id, posted_at, kind, album_id, fwd_channel_id, fwd_post_id, text_hash, media_type "+
-		"FROM %%s.posts FINAL WHERE posted_at < toDateTime(%d) ORDER BY channel_id, post_id", cut), false)
-	same("links", fmt.Sprintf("SELECT channel_id, post_id, url, link_kind, dest_platform FROM %%s.post_links FINAL "+
-		"WHERE posted_at < toDateTime(%d) AND source_kind != 'about' ORDER BY channel_id, post_id, url", cut), false)
-	// Counter readings: the same (post, age) pairs, except where the two runs first saw a post
-	// at different moments. A restart shifts polls by a world minute or so, and a channel found
-	// by discovery is first read whenever its resolve comes up, so a post may be first seen
-	// after an age's window in one run and inside it in the other: that age is then missed
-	// before first sight, not lost. Anything else that differs is a reading lost (or taken
-	// twice) by the restarts.
-	sameReadings(t, ch, ch.Database, "steady", cut)
-	same("events", fmt.Sprintf("SELECT channel_id, kind, old_value, new_value FROM %%s.channel_events FINAL "+
-		"WHERE event_at < toDateTime(%d) ORDER BY channel_id, kind, old_value, new_value", cut), true)
-	// Snapshots follow the cadence, whose phase a restart may shift by about a world minute:
-	// the counts may differ by one at the end of the window, but a restart never takes a
-	// second snapshot right after one it lost track of.
-	counts := func(db string) map[string]int {
-		m := map[string]int{}
-		out := ch.Query(t, fmt.Sprintf("SELECT channel_id, count() FROM %s.channel_snapshots FINAL WHERE snapshot_at < toDateTime(%d) GROUP BY channel_id", db, cut))
-		for _, l := range strings.Split(out, "\n") {
-			f := strings.Fields(l)
-			n, _ := strconv.Atoi(f[1])
-			m[f[0]] = n
-		}
-		return m
-	}
-	killedSnaps, steadySnaps := counts(ch.Database), counts("steady")
-	require.Equal(t, len(steadySnaps), len(killedSnaps), "channels with snapshots")
-	for id, n := range steadySnaps {
-		require.InDelta(t, n, killedSnaps[id], 1, "snapshots of %s", id)
-	}
-	close := func(db string) string {
-		return ch.Query(t, "SELECT channel_id, at FROM (SELECT channel_id, groupArray(snapshot_at) AS at FROM "+
-			"(SELECT channel_id, snapshot_at FROM "+db+".channel_snapshots FINAL ORDER BY snapshot_at) GROUP BY channel_id "+
-			"HAVING arrayExists(d -> d < 600, arrayMap((a, b) -> toInt64(b) - toInt64(a), arrayPopBack(at), arrayPopFront(at))))")
-	}
-	require.Empty(t, close(ch.Database), "two snapshots of a channel within ten world minutes after kills (uninterrupted: %s)", close("steady"))
+	same("frame", "SELECT channel_id, depth, rule FROM %s.discovery FINAL WHERE included = 1 ORDER BY channel_id")
+	// A posts row carries the counters and edit time of the last time its page was fetched:
+	// a restart that fetches a page again (its progress was not checkpointed yet) updates
+	// them, so they are left out here; the counter series is compared in full below. Posts
+	// of the last 70 minutes are left out too: a page fetched again at the end sees posts
+	// that the uninterrupted run's hourly poll has not reached yet.
+	cut := at.Add(-70 * time.Minute).Unix()
+	same("posts", fmt.Sprintf("SELECT channel_id, post_id, posted_at, kind, album_id, fwd_channel_id, fwd_post_id, "+
+		"text_hash, media_type, link_count, deleted FROM %%s.posts FINAL WHERE posted_at < toDateTime(%d) ORDER BY channel_id, post_id", cut))
+	// A t.me link's target_channel_id is filled when its username was resolved before the
+	// page was read, which depends on the order calls finish in: the username is compared.
+	same("links", fmt.Sprintf("SELECT channel_id, post_id, url, link_kind, source_kind, dest_platform, target_username "+
+		"FROM %%s.post_links FINAL WHERE posted_at < toDateTime(%d) ORDER BY channel_id, post_id, url, source_kind", cut))
+	same("counter readings", fmt.Sprintf("SELECT channel_id, post_id, target_age_s, read_at, views, forwards, replies, deleted "+
+		"FROM %%s.post_counters FINAL WHERE posted_at < toDateTime(%d) ORDER BY channel_id, post_id, target_age_s, read_at", cut))
+	same("snapshots", "SELECT channel_id, snapshot_at, username, title, subscribers, status "+
+		"FROM %s.channel_snapshots FINAL ORDER BY channel_id, snapshot_at")
+	same("events", "SELECT channel_id, kind, event_at, old_value, new_value FROM %s.channel_events FINAL "+
+		"ORDER BY channel_id, kind, event_at, old_value, new_value")
 	// No observation was taken twice for the same counter age.
 	require.Equal(t, "0", ch.Query(t, "SELECT count() FROM (SELECT channel_id, post_id, target_age_s, count() AS n "+
 		"FROM post_counters FINAL GROUP BY channel_id, post_id, target_age_s HAVING n > 1)"))
-	require.Equal(t, "0", ch.Query(t, "SELECT count() FROM (SELECT channel_id, kind, old_value, new_value, count() AS n "+
-		"FROM channel_events FINAL GROUP BY channel_id, kind, old_value, new_value HAVING n > 1)"))
 	log, _ := os.ReadFile(filepath.Join(dir, "killed.log"))
 	require.NotContains(t, string(log), "panic")
 }
 
 func head(s []string) []string { return s[:min(len(s), 5)] }
-
-// reading is one counter read target: post and age.
-type reading struct {
-	channel, post uint64
-	target        uint32
-}
-
-// sameReadings compares the counter readings of databases a and b (posts at their ages
-// before cut) and fails on a reading one run took that the other could have taken too: the
-// other saw the post before the age's window closed (less 15 world minutes, the shift a
-// restart may cause).
-func sameReadings(t *testing.T, ch *chtest.Server, a, b string, cut int64) {
-	t.Helper()
-	var sched collect.Schedule
-	read := func(db string) (map[reading]bool, map[[2]uint64][2]int64) {
-		got := map[reading]bool{}
-		out := ch.Query(t, fmt.Sprintf("SELECT channel_id, post_id, target_age_s FROM %s.post_counters FINAL "+
-			"WHERE toUInt32(posted_at) + target_age_s < %d AND target_age_s > 0", db, cut))
-		for _, l := range strings.Split(out, "\n") {
-			f := strings.Fields(l)
-			if len(f) != 3 {
-				continue
-			}
-			c, _ := strconv.ParseUint(f[0], 10, 64)
-			p, _ := strconv.ParseUint(f[1], 10, 64)
-			g, _ := strconv.ParseUint(f[2], 10, 32)
-			got[reading{c, p, uint32(g)}] = true
-		}
-		// First sight: the earliest counters_at a post row was written with (rows written
-		// again later, for a deletion or a page fetched twice, carry later times).
-		seen := map[[2]uint64][2]int64{}
-		out = ch.Query(t, fmt.Sprintf("SELECT channel_id, post_id, toUInt32(min(posted_at)), toUInt32(min(counters_at)) FROM %s.posts "+
-			"WHERE kind = 'post' GROUP BY channel_id, post_id", db))
-		for _, l := range strings.Split(out, "\n") {
-			f := strings.Fields(l)
-			if len(f) != 4 {
-				continue
-			}
-			c, _ := strconv.ParseUint(f[0], 10, 64)
-			p, _ := strconv.ParseUint(f[1], 10, 64)
-			posted, _ := strconv.ParseInt(f[2], 10, 64)
-			first, _ := strconv.ParseInt(f[3], 10, 64)
-			seen[[2]uint64{c, p}] = [2]int64{posted, first}
-		}
-		return got, seen
-	}
-	readsA, seenA := read(a)
-	readsB, seenB := read(b)
-	require.NotEmpty(t, readsB, "counter readings")
-	// missing lists the readings of from that other lacks though it saw the post in time.
-	missing := func(from map[reading]bool, other map[reading]bool, otherSeen map[[2]uint64][2]int64) []string {
-		var bad []string
-		for r := range from {
-			if other[r] {
-				continue
-			}
-			s, ok := otherSeen[[2]uint64{r.channel, r.post}]
-			target := time.Duration(r.target) * time.Second
-			closes := s[0] + int64((target+sched.Tolerance(target))/time.Second)
-			if ok && s[1] > closes-15*60 {
-				continue // first seen (nearly) too late for this age
-			}
-			bad = append(bad, fmt.Sprintf("%d/%d@%ds (other run first saw it at age %ds, seen=%v)", r.channel, r.post, r.target, s[1]-s[0], ok))
-		}
-		slices.Sort(bad)
-		return bad
-	}
-	onlyA := missing(readsA, readsB, seenB)
-	onlyB := missing(readsB, readsA, seenA)
-	if len(onlyA)+len(onlyB) > 0 {
-		t.Fatalf("counter readings differ: only in %s %d %v; only in %s %d %v", a, len(onlyA), head(onlyA), b, len(onlyB), head(onlyB))
-	}
-	t.Logf("counter readings agree: %d and %d rows (differences only where a run first saw the post too late)", len(readsA), len(readsB))
-}

@@ -118,6 +118,17 @@ type Recovery interface {
 	SnapshotsSince(ctx context.Context, since time.Time) ([]schema.ChannelSnapshot, error)
 	CountersSince(ctx context.Context, since time.Time) ([]schema.PostCounters, error)
 	EventsSince(ctx context.Context, since time.Time) ([]schema.ChannelEvent, error)
+	// FirstSightsSince returns when each post posted at or after postedAfter was first
+	// stored, for posts stored at or after since: a page fetched again after a crash plans
+	// its posts' counter reads from their first sight, as the run before the crash did.
+	FirstSightsSince(ctx context.Context, since, postedAfter time.Time) ([]FirstSight, error)
+}
+
+// FirstSight is when a post was first stored (the counters_at of its first posts row).
+type FirstSight struct {
+	ChannelID uint64    `ch:"channel_id"`
+	PostID    uint64    `ch:"post_id"`
+	At        time.Time `ch:"at"`
 }
 
 // Schedule sets how often each kind of work is done.

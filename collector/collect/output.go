@@ -127,6 +127,19 @@ func (s StoreReader) CountersSince(ctx context.Context, since time.Time) ([]sche
 	return selectSince[schema.PostCounters](ctx, s.DB, schema.TablePostCounters, "read_at", since)
 }
 
+// FirstSightsSince returns the first sightings of the collector's posts stored at or after
+// since and posted at or after postedAfter.
+func (s StoreReader) FirstSightsSince(ctx context.Context, since, postedAfter time.Time) ([]FirstSight, error) {
+	q := fmt.Sprintf("SELECT channel_id, post_id, min(counters_at) AS at FROM %s.%s "+
+		"WHERE platform = 'telegram' AND source = '%s' AND counters_at >= toDateTime(%d) AND posted_at >= toDateTime(%d) "+
+		"GROUP BY channel_id, post_id", s.DB.Database(), schema.TablePosts, sourceCollector, since.Unix(), postedAfter.Unix())
+	var out []FirstSight
+	if err := s.DB.Conn().Select(ctx, &out, q); err != nil {
+		return nil, fmt.Errorf("read first sightings since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
 // EventsSince returns the channel events detected at or after since.
 func (s StoreReader) EventsSince(ctx context.Context, since time.Time) ([]schema.ChannelEvent, error) {
 	return selectSince[schema.ChannelEvent](ctx, s.DB, schema.TableChannelEvents, "detected_at", since)

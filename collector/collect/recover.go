@@ -38,7 +38,17 @@ func (c *Collector) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := c.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs)
+	// Only posts young enough for a counter read matter.
+	ages := c.opts.Schedule.CounterAges
+	last := ages[len(ages)-1]
+	sights, err := c.opts.Recovery.FirstSightsSince(ctx, since, c.opts.Clock.Now().Add(-last-c.opts.Schedule.tolerance(last)))
+	if err != nil {
+		return err
+	}
+	for _, s := range sights {
+		c.firstSeen[postKey{int64(s.ChannelID), int(s.PostID)}] = s.At
+	}
+	n := c.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs) + len(sights)
 	if n > 0 {
 		c.log.Info("recovered observations stored after the last checkpoint", "applied", n)
 	}
@@ -80,6 +90,12 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 		n++
 	}
 	return n
+}
+
+// postKey names one post.
+type postKey struct {
+	channel int64
+	post    int
 }
 
 // readKey names one scheduled counter read.
