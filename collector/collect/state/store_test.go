@@ -328,3 +328,15 @@ func TestTimeSeconds(t *testing.T) {
 	require.True(t, Time(0).Time().IsZero())
 	require.Equal(t, 4, int(unsafe.Sizeof(Time(0))))
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	c := &Channel{ID: 1, Refs: []Ref{{Via: 2, Rule: "forward", N: 1}}, Recent: RecentOf(Recent{ID: 5, Date: 100}, Recent{ID: 6, Date: 200})}
+	cp := c.Clone()
+	c.Refs[0].N = 9
+	c.Recent.Set(Recent{ID: 5, Date: 100, Next: 3})
+	c.Recent.Append(Recent{ID: 7, Date: 300})
+	c.Recent.Remove(6)
+	require.Equal(t, uint32(1), cp.Refs[0].N)
+	require.Equal(t, []Recent{{ID: 5, Date: 100}, {ID: 6, Date: 200}}, cp.Recent.Slice())
+	require.Equal(t, []Recent{{ID: 5, Date: 100, Next: 3}, {ID: 7, Date: 300}}, c.Recent.Slice())
+}

@@ -488,12 +488,13 @@ type Meta struct {
 	SavedAt time.Time `json:"saved_at,omitzero"`
 }
 
-// Clone returns a deep copy of c, for handing a consistent record to the checkpointer.
+// Clone returns a deep copy of c, for handing a consistent record to the checkpointer. The
+// packed posts are shared, not copied: a RecentList is never changed in place (every change
+// packs a new buffer), so the copy does not see later changes all the same.
 func (c *Channel) Clone() *Channel {
 	d := *c
 	d.Refs = append([]Ref(nil), c.Refs...)
 	d.Reasons = append([]string(nil), c.Reasons...)
-	d.Recent = c.Recent.Clone()
 	d.PinnedHandles = append([]Handle(nil), c.PinnedHandles...)
 	return &d
 }
