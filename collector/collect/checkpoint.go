@@ -151,6 +151,10 @@ type ckptResult struct {
 	err error
 }
 
+// rowChunk is how many records' derived rows capture hands to the writers at a time, so
+// the rows of a whole checkpoint are never held at once.
+const rowChunk = 256
+
 // capture takes what changed since the last checkpoint: copies of the records, and the
 // rows derived from them (discovery provenance, completeness), which it writes now so the
 // flush that follows covers them.
@@ -159,6 +163,23 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	j := &ckptJob{}
 	var disc []schema.Discovery
 	var comp []Completeness
+	writeRows := func() error {
+		if len(disc) > 0 {
+			if err := c.out.Discovery.Write(ctx, disc...); err != nil {
+				return fmt.Errorf("write discovery: %w", err)
+			}
+			c.m.rows.WithLabelValues(schema.TableDiscovery).Add(float64(len(disc)))
+		}
+		if len(comp) > 0 {
+			if err := c.out.Completeness.Write(ctx, comp...); err != nil {
+				return fmt.Errorf("write completeness: %w", err)
+			}
+			c.m.rows.WithLabelValues(TableCompleteness).Add(float64(len(comp)))
+		}
+		// New slices, not the old ones emptied: a writer may keep what it was given.
+		disc, comp = nil, nil
+		return nil
+	}
 	for id := range c.dirtyCh {
 		if len(j.dirtyCh) >= maxCheckpointRecords {
 			break
@@ -176,6 +197,11 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			comp = append(comp, c.completeness(ch, now))
 		}
 		j.batch.Channels = append(j.batch.Channels, ch.Clone())
+		if len(j.dirtyCh)%rowChunk == 0 {
+			if err := writeRows(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for u := range c.dirtyPend {
 		if len(j.dirtyPend) >= maxCheckpointRecords {
@@ -186,19 +212,15 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			j.batch.Pending = append(j.batch.Pending, p.Clone())
 		}
 		j.dirtyPend = append(j.dirtyPend, u)
+		if len(j.dirtyPend)%rowChunk == 0 {
+			if err := writeRows(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	j.batch.Resolved = c.resolved
-	if len(disc) > 0 {
-		if err := c.out.Discovery.Write(ctx, disc...); err != nil {
-			return nil, fmt.Errorf("write discovery: %w", err)
-		}
-		c.m.rows.WithLabelValues(schema.TableDiscovery).Add(float64(len(disc)))
-	}
-	if len(comp) > 0 {
-		if err := c.out.Completeness.Write(ctx, comp...); err != nil {
-			return nil, fmt.Errorf("write completeness: %w", err)
-		}
-		c.m.rows.WithLabelValues(TableCompleteness).Add(float64(len(comp)))
+	if err := writeRows(); err != nil {
+		return nil, err
 	}
 	parks := c.budget.Parks()
 	for _, a := range c.accounts {
