@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/collect/state"
+	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -48,9 +49,61 @@ func (c *Collector) recover(ctx context.Context) error {
 	for _, s := range sights {
 		c.firstSeen[postKey{int64(s.ChannelID), int(s.PostID)}] = s.At
 	}
+	if err := c.rewriteAboutLinks(ctx, snaps); err != nil {
+		return err
+	}
 	n := c.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs) + len(sights)
 	if n > 0 {
 		c.log.Info("recovered observations stored after the last checkpoint", "applied", n)
+	}
+	return nil
+}
+
+// rewriteAboutLinks writes again the links of the about texts of recovered snapshots. A
+// snapshot and the links of its about text go through different writers: the snapshot may
+// have reached ClickHouse while its links were lost with the crash, and once the snapshot is
+// applied the about text is no longer new, so nothing else would write them. The rows carry
+// the date the text was first seen, as the first write did, so they collapse with it.
+func (c *Collector) rewriteAboutLinks(ctx context.Context, snaps []schema.ChannelSnapshot) error {
+	slices.SortFunc(snaps, func(a, b schema.ChannelSnapshot) int { return a.SnapshotAt.Compare(b.SnapshotAt) })
+	type text struct {
+		about string
+		since time.Time
+	}
+	cur := map[int64]text{}
+	var rows []schema.PostLink
+	// t.me links in the texts resolve against the channels known (as the first write did).
+	for _, ch := range c.channels {
+		if ch.Username != "" {
+			c.names.set(ch.Username, ch.ID)
+		}
+	}
+	for _, s := range snaps {
+		id := int64(s.ChannelID)
+		t, ok := cur[id]
+		if !ok {
+			if ch := c.channels[id]; ch != nil && !ch.AboutSince.IsZero() {
+				t = text{ch.About, ch.AboutSince.Time()}
+			}
+		}
+		if t.about != s.About || t.since.IsZero() {
+			t = text{s.About, s.SnapshotAt}
+		}
+		cur[id] = t
+		if s.About == "" {
+			continue
+		}
+		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: s.ChannelID, PostedAt: t.since, RunID: c.opts.RunID}
+		for _, l := range links.Extract(s.About, nil) {
+			row, _ := c.linkRow(base, l.URL, string(l.Platform), "about", id, s.Username)
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := c.out.Links.Write(ctx, rows...); err != nil {
+		return fmt.Errorf("write about links: %w", err)
 	}
 	return nil
 }
