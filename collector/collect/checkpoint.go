@@ -230,6 +230,11 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 				mine = append(mine, p)
 			}
 		}
+		if a.parks == "" {
+			// What the state holds: an account whose parks did not change is not rewritten
+			// (with every access hash it knows) at the first checkpoint of a run.
+			a.parks = fmt.Sprint(a.st.Parks)
+		}
 		fp := fmt.Sprint(mine)
 		if fp != a.parks {
 			a.st.Parks, a.parks, a.dirty = mine, fp, true
