@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -142,11 +143,21 @@ func TestMemoryChild(t *testing.T) {
 			// to the memory limit.
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			live = max(live, int(ms.HeapAlloc/1024))
+			if int(ms.HeapAlloc/1024) > live {
+				live = int(ms.HeapAlloc / 1024)
+				// The largest live heap, for pprof: what is live at that moment.
+				if p := os.Getenv("TW_HEAP_PROFILE"); p != "" {
+					if f, err := os.Create(p + ".max"); err == nil {
+						_ = pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				}
+				fmt.Printf("live %.1fs %d kB\n", time.Since(began).Seconds(), live)
+			}
 			// Where the peak happens (loading, planning, running) is what to look at next.
 			if h := hwmKB(); h > hwm {
 				hwm = h
-				fmt.Printf("hwm %.1fs %d kB\n", time.Since(began).Seconds(), h)
+				fmt.Printf("hwm %.1fs %d kB (live heap %d kB)\n", time.Since(began).Seconds(), h, ms.HeapAlloc/1024)
 			}
 			_ = clock.Wait(ctx, clock.Real{}, 500*time.Millisecond)
 		}
@@ -163,9 +174,19 @@ func TestMemoryChild(t *testing.T) {
 	}
 	sum, err := c.Run(ctx)
 	<-done
+	// The final checkpoint runs after the sampling stopped: its part of the peak shows here.
+	fmt.Printf("hwm %.1fs %d kB (run returned)\n", time.Since(began).Seconds(), hwmKB())
 	after = rssKB()
-	fmt.Printf("result rss_peak_kb=%d rss_end_kb=%d hwm_kb=%d channels=%d calls=%d base_kb=%d live_kb=%d err=%v\n",
-		peak, after, hwmKB(), sum.Channels, totalCalls(sum), base, live, err)
+	// What the garbage collector cost: the share of the process's CPU time it took (the
+	// sampler's own collections included) and the collections the runtime started itself,
+	// which a memory limit too close to the live heap makes frequent.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	cpu := []rtmetrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	rtmetrics.Read(cpu)
+	gcShare := 100 * cpu[0].Value.Float64() / max(cpu[1].Value.Float64(), 1e-9)
+	fmt.Printf("result rss_peak_kb=%d rss_end_kb=%d hwm_kb=%d channels=%d calls=%d base_kb=%d live_kb=%d gc_cpu_pct=%.1f gcs=%d err=%v\n",
+		peak, after, hwmKB(), sum.Channels, totalCalls(sum), base, live, gcShare, ms.NumGC-ms.NumForcedGC, err)
 	os.Exit(0)
 }
 
@@ -246,21 +267,35 @@ func BenchmarkMemory100kChannels(b *testing.B) {
 		"TW_HEAP_PROFILE="+os.Getenv("TW_HEAP_PROFILE"))
 	out, err := cmd.CombinedOutput()
 	require.NoError(b, err, string(out))
-	var peak, end, hwm, channels, calls, base, live int
+	var peak, end, hwm, channels, calls, base, live, gcs int
+	var gcShare float64
+	var rises, lives []string
 	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "hwm "); ok {
+			rises = append(rises, v)
+		}
+		if v, ok := strings.CutPrefix(l, "live "); ok {
+			lives = append(lives, v)
+		}
 		if strings.HasPrefix(l, "result ") {
-			_, err := fmt.Sscanf(l, "result rss_peak_kb=%d rss_end_kb=%d hwm_kb=%d channels=%d calls=%d base_kb=%d live_kb=%d", &peak, &end, &hwm, &channels, &calls, &base, &live)
+			_, err := fmt.Sscanf(l, "result rss_peak_kb=%d rss_end_kb=%d hwm_kb=%d channels=%d calls=%d base_kb=%d live_kb=%d gc_cpu_pct=%f gcs=%d",
+				&peak, &end, &hwm, &channels, &calls, &base, &live, &gcShare, &gcs)
 			require.NoError(b, err, l)
 		}
 	}
 	require.Equal(b, 100_000, channels, string(out))
+	// When the peak rose tells whether loading, planning or running sets it.
+	b.Logf("peak resident rose at: %s", strings.Join(rises, ", "))
+	b.Logf("live heap rose at: %s", strings.Join(lives, ", "))
 	b.ReportMetric(float64(hwm)/1024, "MB_peak_rss")
 	b.ReportMetric(float64(peak)/1024, "MB_rss_after_gc")
 	b.ReportMetric(float64(base)/1024, "MB_binary_rss")
 	b.ReportMetric(float64(live)/1024, "MB_live_heap")
+	b.ReportMetric(gcShare, "%_gc_cpu")
 	b.Logf("state on disk %.1f MB; collector tracking %d channels for 30s (%d calls) with GOMEMLIMIT=%s: resident %.1f MB after GC at most "+
-		"(of which %.1f MB before any state: the test binary), peak resident (VmHWM) %.1f MB, live Go heap after GC at most %.1f MB",
-		float64(size)/(1<<20), channels, calls, limit, float64(peak)/1024, float64(base)/1024, float64(hwm)/1024, float64(live)/1024)
+		"(of which %.1f MB before any state: the test binary), peak resident (VmHWM) %.1f MB, live Go heap after GC at most %.1f MB; "+
+		"garbage collection took %.1f%% of the CPU time (the sampler's own collections included), %d collections started by the runtime",
+		float64(size)/(1<<20), channels, calls, limit, float64(peak)/1024, float64(base)/1024, float64(hwm)/1024, float64(live)/1024, gcShare, gcs)
 	// Issue 4: at most 200 MB resident while tracking 100,000 channels, loading included.
 	require.LessOrEqual(b, float64(hwm)/1024, 200.0, "peak resident memory above 200 MB")
 }
