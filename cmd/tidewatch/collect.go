@@ -448,7 +448,11 @@ func collectStatusRun(ctx context.Context, opts collectOptions) error {
 		if done == 1 {
 			doneText = "yes"
 		}
-		fmt.Fprintf(tw, "%d\t@%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", id, username, status, doneText,
+		name := "-" // no public username (a private link or a channel known by id)
+		if username != "" {
+			name = "@" + username
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", id, name, status, doneText,
 			expected, stored, gaps, deleted, notFetched, unreadable, unexplained, countersDone, countersMissed, countersLate, countersLost, countersDue)
 		n++
 	}
