@@ -44,6 +44,8 @@ type simEnv struct {
 	worldT time.Time
 	// flushEvery is the writers' flush interval (store's default when zero).
 	flushEvery time.Duration
+	// simPID is the simulator's process when it runs in a child (srv is nil then).
+	simPID int
 }
 
 type codePrompt struct{}
