@@ -299,6 +299,13 @@ func (c *Collector) open(ctx context.Context) error {
 		c.byLabel[a.label] = a
 	}
 
+	// The username index: recovery keeps it current, and t.me links in the about texts it
+	// writes again resolve against it.
+	for _, ch := range c.channels {
+		if ch.Username != "" {
+			c.names.set(ch.Username, ch.ID)
+		}
+	}
 	if err := c.recover(ctx); err != nil {
 		return errors.Join(fmt.Errorf("collect: recover: %w", err), c.store.Close())
 	}
@@ -313,9 +320,6 @@ func (c *Collector) open(ctx context.Context) error {
 	c.internStrings()
 	now := c.opts.Clock.Now()
 	for _, ch := range c.channels {
-		if ch.Username != "" {
-			c.names.set(ch.Username, ch.ID)
-		}
 		if frameChanged {
 			ch.RefsDirty = true
 			c.dirtyCh[ch.ID] = true

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/collect/state"
-	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -31,6 +30,7 @@ func (c *Collector) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(snaps, func(a, b schema.ChannelSnapshot) int { return a.SnapshotAt.Compare(b.SnapshotAt) })
 	reads, err := c.opts.Recovery.CountersSince(ctx, since)
 	if err != nil {
 		return err
@@ -64,20 +64,14 @@ func (c *Collector) recover(ctx context.Context) error {
 // have reached ClickHouse while its links were lost with the crash, and once the snapshot is
 // applied the about text is no longer new, so nothing else would write them. The rows carry
 // the date the text was first seen, as the first write did, so they collapse with it.
+// snaps are in time order.
 func (c *Collector) rewriteAboutLinks(ctx context.Context, snaps []schema.ChannelSnapshot) error {
-	slices.SortFunc(snaps, func(a, b schema.ChannelSnapshot) int { return a.SnapshotAt.Compare(b.SnapshotAt) })
 	type text struct {
 		about string
 		since time.Time
 	}
 	cur := map[int64]text{}
 	var rows []schema.PostLink
-	// t.me links in the texts resolve against the channels known (as the first write did).
-	for _, ch := range c.channels {
-		if ch.Username != "" {
-			c.names.set(ch.Username, ch.ID)
-		}
-	}
 	for _, s := range snaps {
 		id := int64(s.ChannelID)
 		t, ok := cur[id]
@@ -93,24 +87,14 @@ func (c *Collector) rewriteAboutLinks(ctx context.Context, snaps []schema.Channe
 		if s.About == "" {
 			continue
 		}
-		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: s.ChannelID, PostedAt: t.since, RunID: c.opts.RunID}
-		for _, l := range links.Extract(s.About, nil) {
-			row, _ := c.linkRow(base, l.URL, string(l.Platform), "about", id, s.Username)
-			rows = append(rows, row)
-		}
+		rows = append(rows, c.aboutLinks(id, s.Username, s.About, t.since)...)
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := c.out.Links.Write(ctx, rows...); err != nil {
-		return fmt.Errorf("write about links: %w", err)
-	}
-	return nil
+	return c.writeRows(ctx, nil, rows, nil)
 }
 
-// applySnapshots takes each channel's identity from snapshots newer than its state.
+// applySnapshots takes each channel's identity from snapshots newer than its state; rows
+// are in time order.
 func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
-	slices.SortFunc(rows, func(a, b schema.ChannelSnapshot) int { return a.SnapshotAt.Compare(b.SnapshotAt) })
 	n := 0
 	for _, s := range rows {
 		ch := c.channels[int64(s.ChannelID)]
@@ -124,8 +108,14 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 		if !s.SnapshotAt.After(ch.LastSnapshot.Time()) {
 			continue
 		}
-		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) && !ch.LastSeen.IsZero() {
-			ch.Recheck = ch.Username
+		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) {
+			c.names.drop(ch.Username, ch.ID)
+			if !ch.LastSeen.IsZero() {
+				ch.Recheck = ch.Username
+			}
+		}
+		if s.Username != "" {
+			c.names.set(s.Username, ch.ID)
 		}
 		if ch.About != s.About || ch.AboutSince.IsZero() {
 			ch.AboutSince = state.At(s.SnapshotAt)

@@ -93,17 +93,8 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	// first seen, so a re-write collapses with the earlier one); proposed account links are
 	// re-verified at every snapshot.
 	if aboutSince.Equal(now) && full.About != "" {
-		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(prev.ID), PostedAt: aboutSince, RunID: c.opts.RunID}
-		var rows []schema.PostLink
-		for _, l := range links.Extract(full.About, nil) {
-			row, _ := c.linkRow(base, l.URL, string(l.Platform), "about", prev.ID, cur.username)
-			rows = append(rows, row)
-		}
-		if len(rows) > 0 {
-			if err := c.out.Links.Write(ctx, rows...); err != nil {
-				return nil, fmt.Errorf("write about links: %w", err)
-			}
-			c.m.rows.WithLabelValues(schema.TablePostLinks).Add(float64(len(rows)))
+		if err := c.writeRows(ctx, nil, c.aboutLinks(prev.ID, cur.username, full.About, aboutSince), nil); err != nil {
+			return nil, err
 		}
 	}
 	if prev.Included {
@@ -356,6 +347,18 @@ func (c *Collector) runPinned(ctx context.Context, j *job) (func(), error) {
 		c.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
+}
+
+// aboutLinks are the rows of the links in channel id's about text, dated by when the text
+// was first seen.
+func (c *Collector) aboutLinks(id int64, username, about string, since time.Time) []schema.PostLink {
+	base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(id), PostedAt: since, RunID: c.opts.RunID}
+	var rows []schema.PostLink
+	for _, l := range links.Extract(about, nil) {
+		row, _ := c.linkRow(base, l.URL, string(l.Platform), "about", id, username)
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // aboutHandles are the off-platform accounts an about text names.
