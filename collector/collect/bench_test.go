@@ -299,15 +299,11 @@ func (d *discard[T]) Write(_ context.Context, rows ...T) error {
 func (d *discard[T]) Flush(context.Context) error { return nil }
 
 func BenchmarkEngineWithoutDatabase(b *testing.B) {
-	spec := world.DefaultSpec(200)
-	spec.Posting.PerDay = 12
-	w, err := world.Generate(spec, 21)
-	require.NoError(b, err)
-	start := w.Start().Add(30 * 24 * time.Hour)
+	w, start := e2eWorld(b)
 	e := newSimEnvB(b, w, start, tgsim.Limits{Off: true}, 1)
 	names, peers, _ := readable(w, start)
 	acc := e.accs[0].(*telegram.Account)
-	_, err = pageAll(context.Background(), acc, peers, 4) // warm the page cache
+	_, err := pageAll(context.Background(), acc, peers, 4) // warm the page cache
 	require.NoError(b, err)
 	posts := &discard[schema.Post]{}
 	out := collect.Output{
