@@ -191,15 +191,6 @@ func DefaultCounterAges() []time.Duration {
 	return []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 72 * time.Hour, 7 * 24 * time.Hour}
 }
 
-// Tolerance is how far from age a read still counts as on time (CounterTolerance of age,
-// at least two minutes; the default share when unset).
-func (s Schedule) Tolerance(age time.Duration) time.Duration {
-	if s.CounterTolerance <= 0 {
-		s.CounterTolerance = 0.1
-	}
-	return s.tolerance(age)
-}
-
 // tolerance is how far from age a read still counts as on time.
 func (s Schedule) tolerance(age time.Duration) time.Duration {
 	return max(2*time.Minute, time.Duration(float64(age)*s.CounterTolerance))
