@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/collector/telegram"
@@ -59,16 +58,6 @@ type postRows struct {
 	refs  []ref
 }
 
-// utf16Len is the length of s in UTF-16 code units, as Telegram counts text and entity
-// offsets. Invalid UTF-8 bytes count as U+FFFD, one unit each.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 func fromEntities(es []telegram.Entity) []links.Entity {
 	out := make([]links.Entity, len(es))
 	for i, e := range es {
@@ -94,7 +83,7 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 		FwdPostID:     uint64(max(m.FwdPostID, 0)),
 		FwdAt:         m.FwdDate,
 		ReplyToPostID: uint64(max(m.ReplyTo, 0)),
-		TextLength:    uint32(utf16Len(m.Text)),
+		TextLength:    uint32(links.UTF16Len(m.Text)),
 		TextHash:      textHash(m.Text),
 		MediaType:     m.Media,
 		Views:         uint64(max(m.Views, 0)),

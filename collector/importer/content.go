@@ -2,7 +2,6 @@ package importer
 
 import (
 	"strings"
-	"unicode/utf16"
 
 	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/schema"
@@ -30,21 +29,11 @@ type Content struct {
 	MentionsArePersons bool
 }
 
-// utf16Len is the length of s in UTF-16 code units, as Telegram counts text and entity
-// offsets. Invalid UTF-8 bytes count as U+FFFD, one unit each.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 // Extract fills the post's text columns, hashtags, mentions and link count from c, and appends
 // its post_links rows: every URL normalized and classified by collector/links, exactly as the
 // collector does for Telegram posts, t.me links with their channel and post.
 func (e *Env) Extract(p *schema.Post, c Content, rows *Rows) {
-	p.TextLength = uint32(utf16Len(c.Text))
+	p.TextLength = uint32(links.UTF16Len(c.Text))
 	p.TextHash = TextHash(c.Text)
 	if e.StoreText {
 		p.Text = c.Text

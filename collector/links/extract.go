@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -353,6 +354,17 @@ func (x utf16Index) span(off, length int) (int, int, bool) {
 		return 0, 0, false
 	}
 	return s, e, true
+}
+
+// UTF16Len is the length of text in UTF-16 code units, the unit Telegram counts text
+// lengths and entity offsets in (an emoji outside the BMP is two). Invalid UTF-8 bytes
+// count as U+FFFD, one unit each.
+func UTF16Len(text string) int {
+	n := 0
+	for _, r := range text {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // CodePointsToUTF16 converts a span given in Unicode code points (as X/Twitter

@@ -418,3 +418,19 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	})
 }
+
+func TestUTF16Len(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"hello, world", 12},
+		{"😀 hi", 5},
+		{"日本語", 3},
+		{"e\u0301", 2},
+		{"a\xffb", 3}, // an invalid byte counts as U+FFFD, one unit
+	} {
+		require.Equal(t, tc.want, UTF16Len(tc.in), "UTF16Len(%q)", tc.in)
+	}
+}
