@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// The read side. Every query that leaves tidewatch's own packages goes
+// through these: Select and Each scan rows into structs tagged `ch:"column"`
+// (the same tags the writer uses), QueryRow scans one row into plain values,
+// and Exec runs statements that return nothing (DDL, OPTIMIZE). Arguments
+// bind client side with ? placeholders (18.16 has no server-side
+// parameters); identifiers are never bound, so callers build table names
+// with Table.
+
+// Row is one result row, scanned into plain values.
+type Row interface {
+	Scan(dest ...any) error
+	Err() error
+}
+
+// Select runs query and scans every row into a T. Columns are matched to
+// T's fields by their ch tags; Columns[T]() lists them for a SELECT.
+func Select[T any](ctx context.Context, db *DB, query string, args ...any) ([]T, error) {
+	var out []T
+	if err := db.conn.Select(ctx, &out, query, args...); err != nil {
+		return nil, fmt.Errorf("select %s: %w", queryName(query), err)
+	}
+	return out, nil
+}
+
+// Each runs query and calls fn with every row in turn, without holding the
+// result in memory. fn may keep nothing of the row past its return (the
+// value is reused). An error from fn stops the scan and is returned as is.
+func Each[T any](ctx context.Context, db *DB, query string, fn func(*T) error, args ...any) error {
+	rows, err := db.conn.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("select %s: %w", queryName(query), err)
+	}
+	defer rows.Close()
+	var v T
+	for rows.Next() {
+		var zero T
+		v = zero
+		if err := rows.ScanStruct(&v); err != nil {
+			return fmt.Errorf("scan %s: %w", queryName(query), err)
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("select %s: %w", queryName(query), err)
+	}
+	return nil
+}
+
+// QueryRow runs a query expected to return one row; Scan reports a missing
+// row as an error.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return db.conn.QueryRow(ctx, query, args...)
+}
+
+// Exec runs a statement that returns no rows: DDL, OPTIMIZE, ALTER. Inserts
+// go through a Writer.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	if err := db.conn.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("exec %s: %w", queryName(query), err)
+	}
+	return nil
+}
+
+// Table is a table name qualified with the database, for splicing into a
+// query.
+func (db *DB) Table(name string) string { return db.opts.Database + "." + name }
+
+var columnLists sync.Map // reflect.Type -> string
+
+// Columns is the comma-separated column list of a row type, from its ch
+// tags, in field order: "SELECT " + Columns[T]() + " FROM ..." reads
+// exactly what Select[T] scans.
+func Columns[T any]() string {
+	t := reflect.TypeFor[T]()
+	if s, ok := columnLists.Load(t); ok {
+		return s.(string)
+	}
+	cols := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("ch"), ",")
+		if tag != "" && tag != "-" {
+			cols = append(cols, tag)
+		}
+	}
+	s := strings.Join(cols, ", ")
+	columnLists.Store(t, s)
+	return s
+}
+
+// queryName is a short form of a query for error messages: its first line,
+// at most 80 bytes.
+func queryName(q string) string {
+	q = strings.TrimSpace(q)
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		q = q[:i]
+	}
+	if len(q) > 80 {
+		q = q[:77] + "..."
+	}
+	return fmt.Sprintf("%q", q)
+}
