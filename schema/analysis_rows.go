@@ -27,3 +27,61 @@ type Community struct {
 	Removed   uint8     `ch:"removed"`
 	Version   uint64    `ch:"version"`
 }
+
+// Tables of the growth job (migration 0006).
+const (
+	TableGrowthChannels = "growth_channels"
+	TableGrowthSeries   = "growth_series"
+	TableGrowthJumps    = "growth_jumps"
+)
+
+// GrowthChannel is a channel's growth figures in one run.
+type GrowthChannel struct {
+	RunID        string  `ch:"run_id"`
+	Platform     string  `ch:"platform"`
+	ChannelID    uint64  `ch:"channel_id"`
+	Status       string  `ch:"status"`
+	Reason       string  `ch:"reason"`
+	Days         uint32  `ch:"days"`
+	ObservedDays uint32  `ch:"observed_days"`
+	GapDays      uint32  `ch:"gap_days"`
+	SubsFirst    float64 `ch:"subscribers_first"`
+	SubsLast     float64 `ch:"subscribers_last"`
+	Growth1d     float64 `ch:"growth_1d"`
+	Growth1dPct  float64 `ch:"growth_1d_pct"`
+	Growth7d     float64 `ch:"growth_7d"`
+	Growth7dPct  float64 `ch:"growth_7d_pct"`
+	Growth30d    float64 `ch:"growth_30d"`
+	Growth30dPct float64 `ch:"growth_30d_pct"`
+	ExpRate      float64 `ch:"exp_rate"`
+	ExpRateLo    float64 `ch:"exp_rate_lo"`
+	ExpRateHi    float64 `ch:"exp_rate_hi"`
+	Doubling     float64 `ch:"doubling_days"`
+	DoublingLo   float64 `ch:"doubling_lo"`
+	DoublingHi   float64 `ch:"doubling_hi"`
+	ExpR2        float64 `ch:"exp_r2"`
+	ExpAIC       float64 `ch:"exp_aic"`
+	Jumps        uint32  `ch:"jumps"`
+	CUSUMAlarms  uint32  `ch:"cusum_alarms"`
+}
+
+// GrowthDay is one day of a channel's daily series in one run.
+type GrowthDay struct {
+	RunID       string    `ch:"run_id"`
+	Platform    string    `ch:"platform"`
+	ChannelID   uint64    `ch:"channel_id"`
+	Day         time.Time `ch:"day,date"`
+	Subscribers float64   `ch:"subscribers"`
+	Observed    uint8     `ch:"observed"`
+	Gap         uint8     `ch:"gap"`
+}
+
+// GrowthJump is an audience jump found in one run.
+type GrowthJump struct {
+	RunID     string    `ch:"run_id"`
+	Platform  string    `ch:"platform"`
+	ChannelID uint64    `ch:"channel_id"`
+	Day       time.Time `ch:"day,date"`
+	Method    string    `ch:"method"`
+	Factor    float64   `ch:"factor"`
+}

@@ -1,0 +1,234 @@
+package growth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/stats"
+	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/store"
+)
+
+// Name is the job's name in runs (analyze:growth) and on the command line.
+const Name = "growth"
+
+// Defaults of Options.
+const (
+	DefaultMaxGap    = 7 * 24 * time.Hour
+	DefaultMinPoints = 5
+)
+
+// Options of a growth run.
+type Options struct {
+	Params job.Params
+	Meta   job.Meta
+	// MaxGap is the longest time between two snapshots across which days are
+	// interpolated; longer stretches are gaps. Default DefaultMaxGap.
+	MaxGap time.Duration
+	// MinPoints is the fewest observed days a channel needs for a rate fit;
+	// a channel with fewer is recorded as skipped. Default DefaultMinPoints.
+	MinPoints int
+	// Progress, when set, is called after each channel with the count so far.
+	Progress func(channels int)
+}
+
+// Summary is what a run did.
+type Summary struct {
+	RunID    string
+	Status   string
+	Channels int // channels with snapshots in the range
+	Fitted   int
+	Skipped  int
+	Jumps    int
+	Reasons  []string // why the whole run was skipped
+}
+
+type dayRow struct {
+	Platform  string    `ch:"platform"`
+	ChannelID uint64    `ch:"channel_id"`
+	At        time.Time `ch:"at"`
+	Subs      uint64    `ch:"subs"`
+}
+
+// Run computes the growth figures of every channel in scope over the range and writes
+// them, keyed by a new run, to growth_channels, growth_series and growth_jumps.
+// Aggregation to one point per channel and day (the day's last snapshot) runs in
+// ClickHouse. A bad parameter is a job.ParamError and nothing is written.
+func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
+	if err := o.Params.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if o.MaxGap <= 0 {
+		o.MaxGap = DefaultMaxGap
+	}
+	if o.MinPoints <= 0 {
+		o.MinPoints = DefaultMinPoints
+	}
+	if o.MinPoints < 3 {
+		return Summary{}, &job.ParamError{Param: "--min-points", Msg: fmt.Sprintf("%d: a rate fit with an interval needs at least 3 points", o.MinPoints)}
+	}
+	scope, err := job.Resolve(ctx, db, o.Params.Scope)
+	if err != nil {
+		return Summary{}, err
+	}
+	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TableChannelSnapshots}, o.Meta)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{RunID: run.ID}
+	counts, werr := compute(ctx, db, o, scope, run.ID, &sum)
+	status := job.StatusOK
+	var reasons []string
+	switch {
+	case werr != nil:
+		status, reasons = job.StatusFailed, []string{werr.Error()}
+	case sum.Channels == 0:
+		status, reasons = job.StatusSkipped, []string{"no snapshots of channels in scope in the range"}
+	}
+	sum.Status, sum.Reasons = status, reasons
+	ferr := run.Finish(ctx, status, counts, reasons)
+	return sum, errors.Join(werr, ferr)
+}
+
+func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) (map[string]uint64, error) {
+	wopts := o.Meta.Writer
+	chans, err := store.NewWriter[schema.GrowthChannel](db, schema.TableGrowthChannels, wopts)
+	if err != nil {
+		return nil, err
+	}
+	days, err := store.NewWriter[schema.GrowthDay](db, schema.TableGrowthSeries, wopts)
+	if err != nil {
+		return nil, errors.Join(err, chans.Close(ctx))
+	}
+	jumps, err := store.NewWriter[schema.GrowthJump](db, schema.TableGrowthJumps, wopts)
+	if err != nil {
+		return nil, errors.Join(err, chans.Close(ctx), days.Close(ctx))
+	}
+	cond, args := scope.Filter()
+	q := fmt.Sprintf(`SELECT platform, channel_id, max(snapshot_at) AS at, argMax(subscribers, snapshot_at) AS subs
+FROM %s
+WHERE snapshot_at >= toDateTime(%d) AND snapshot_at < toDateTime(%d) AND subscribers > 0 AND (%s)
+GROUP BY platform, channel_id, toDate(snapshot_at)
+ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), o.Params.From.Unix(), o.Params.To.Unix(), cond)
+
+	var (
+		cur    job.Key
+		points []Point
+	)
+	flush := func() error {
+		if len(points) == 0 {
+			return nil
+		}
+		gc, series, pj, cj := channel(cur, points, o)
+		gc.RunID = runID
+		sum.Channels++
+		if gc.Status == "ok" {
+			sum.Fitted++
+		} else {
+			sum.Skipped++
+		}
+		sum.Jumps += len(pj)
+		if err := chans.Write(ctx, gc); err != nil {
+			return err
+		}
+		for _, d := range series {
+			row := schema.GrowthDay{RunID: runID, Platform: cur.Platform, ChannelID: cur.ChannelID, Day: d.Day, Subscribers: d.Subs}
+			if d.Observed {
+				row.Observed = 1
+			}
+			if d.Gap {
+				row.Gap = 1
+			}
+			if err := days.Write(ctx, row); err != nil {
+				return err
+			}
+		}
+		for _, j := range append(pj, cj...) {
+			if err := jumps.Write(ctx, schema.GrowthJump{RunID: runID, Platform: cur.Platform, ChannelID: cur.ChannelID, Day: j.Day, Method: j.Method, Factor: j.Factor}); err != nil {
+				return err
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(sum.Channels)
+		}
+		points = points[:0]
+		return nil
+	}
+	err = store.Each(ctx, db, q, func(r *dayRow) error {
+		k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
+		if k != cur {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = k
+		}
+		points = append(points, Point{At: r.At.UTC(), Subs: float64(r.Subs)})
+		return nil
+	}, args...)
+	if err == nil {
+		err = flush()
+	}
+	cerr := errors.Join(chans.Close(ctx), days.Close(ctx), jumps.Close(ctx))
+	counts := map[string]uint64{
+		"channels": uint64(sum.Channels), "fitted": uint64(sum.Fitted), "skipped": uint64(sum.Skipped), "jumps": uint64(sum.Jumps),
+	}
+	return counts, errors.Join(err, cerr)
+}
+
+// channel computes one channel's figures from its daily points.
+func channel(k job.Key, points []Point, o Options) (schema.GrowthChannel, []Day, []Jump, []Jump) {
+	series := Daily(points, o.Params.From, o.Params.To, o.MaxGap)
+	// Growth windows end at the last day with a value.
+	last := len(series)
+	for last > 0 && series[last-1].Gap {
+		last--
+	}
+	gc := schema.GrowthChannel{Platform: k.Platform, ChannelID: k.ChannelID, Days: uint32(len(series)), Status: "ok"}
+	first := -1
+	for i, d := range series {
+		if d.Observed {
+			gc.ObservedDays++
+		}
+		if d.Gap {
+			gc.GapDays++
+		} else if first < 0 {
+			first = i
+		}
+	}
+	gc.SubsFirst, gc.SubsLast = math.NaN(), math.NaN()
+	if first >= 0 {
+		gc.SubsFirst, gc.SubsLast = series[first].Subs, series[last-1].Subs
+	}
+	c1, c7, c30 := Over(series[:last], 1), Over(series[:last], 7), Over(series[:last], 30)
+	gc.Growth1d, gc.Growth1dPct = c1.Abs, c1.Pct
+	gc.Growth7d, gc.Growth7dPct = c7.Abs, c7.Pct
+	gc.Growth30d, gc.Growth30dPct = c30.Abs, c30.Pct
+
+	nan := math.NaN()
+	gc.ExpRate, gc.ExpRateLo, gc.ExpRateHi, gc.Doubling, gc.DoublingLo, gc.DoublingHi, gc.ExpR2, gc.ExpAIC = nan, nan, nan, nan, nan, nan, nan, nan
+	if len(points) < o.MinPoints {
+		gc.Status, gc.Reason = "skipped", fmt.Sprintf("%d observed days, a fit needs %d", len(points), o.MinPoints)
+		return gc, series, nil, nil
+	}
+	t := make([]float64, len(points))
+	s := make([]float64, len(points))
+	for i, p := range points {
+		t[i] = p.At.Sub(o.Params.From).Hours() / 24
+		s[i] = p.Subs
+	}
+	fit, err := stats.FitExponential(t, s)
+	if err != nil {
+		gc.Status, gc.Reason = "skipped", "exponential fit: "+err.Error()
+		return gc, series, nil, nil
+	}
+	gc.ExpRate, gc.ExpRateLo, gc.ExpRateHi = fit.Rate, fit.RateLo, fit.RateHi
+	gc.Doubling, gc.DoublingLo, gc.DoublingHi = fit.DoublingDays, fit.DoublingLo, fit.DoublingHi
+	gc.ExpR2, gc.ExpAIC = fit.R2, fit.AIC
+	pj, cj := Jumps(series)
+	gc.Jumps, gc.CUSUMAlarms = uint32(len(pj)), uint32(len(cj))
+	return gc, series, pj, cj
+}
