@@ -35,6 +35,7 @@ const (
 	TableSamplingFrames   = "sampling_frames"
 	TableDiscovery        = "discovery"
 	TableRuns             = "runs"
+	TableCompleteness     = "collect_completeness"
 	TableChannelDaily     = "channel_daily"
 	TablePostsDaily       = "posts_daily"
 	TableLinksDaily       = "links_daily"
@@ -312,4 +313,35 @@ type Run struct {
 	CountValues []uint64  `ch:"count_values"`
 	Errors      []string  `ch:"errors"`
 	Version     uint64    `ch:"version"`
+}
+
+// Completeness is one row of collect_completeness (migration 0004): what the collector knows about how
+// complete a channel's stored history is, and why what is missing is missing. For a channel
+// the ids in (floor_id, max_id] are expected; each of them is stored, a gap (deleted before
+// it could be fetched), or not fetched yet. Deleted posts were stored and later found gone.
+type Completeness struct {
+	Platform       string    `ch:"platform"`
+	ChannelID      uint64    `ch:"channel_id"`
+	Username       string    `ch:"username"`
+	CheckedAt      time.Time `ch:"checked_at"`
+	Status         string    `ch:"status"`
+	Included       uint8     `ch:"included"`
+	HistoryDone    uint8     `ch:"history_done"`
+	MinID          uint64    `ch:"min_id"`
+	MaxID          uint64    `ch:"max_id"`
+	FloorID        uint64    `ch:"floor_id"`
+	TelegramCount  uint64    `ch:"telegram_count"`
+	IDsExpected    uint64    `ch:"ids_expected"`
+	Stored         uint64    `ch:"stored"`
+	Gaps           uint64    `ch:"gaps"`
+	Deleted        uint64    `ch:"deleted"`
+	NotFetched     uint64    `ch:"not_fetched"`
+	Unreadable     uint64    `ch:"unreadable"`
+	CountersDone   uint64    `ch:"counters_done"`
+	CountersMissed uint64    `ch:"counters_missed"`
+	CountersLate   uint64    `ch:"counters_late"`
+	CountersLost   uint64    `ch:"counters_lost"`
+	CountersDue    uint64    `ch:"counters_due"`
+	RunID          string    `ch:"run_id"`
+	Version        uint64    `ch:"version"`
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/collect/clock"
 	"github.com/tidewatch/tidewatch/collector/collect/discovery"
 	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/schema/store"
 )
 
 type collectOptions struct {
@@ -411,6 +412,26 @@ func printSummary(env *cmdEnv, s collect.Summary) {
 	}
 }
 
+// completenessLine is one row of `collect status`, read from the channel_completeness view.
+type completenessLine struct {
+	ChannelID      uint64 `ch:"channel_id"`
+	Username       string `ch:"username"`
+	Status         string `ch:"status"`
+	HistoryDone    uint8  `ch:"history_done"`
+	IDsExpected    uint64 `ch:"ids_expected"`
+	Stored         uint64 `ch:"stored"`
+	Gaps           uint64 `ch:"gaps"`
+	Deleted        uint64 `ch:"deleted"`
+	NotFetched     uint64 `ch:"not_fetched"`
+	Unreadable     uint64 `ch:"unreadable"`
+	Unexplained    int64  `ch:"unexplained"`
+	CountersDone   uint64 `ch:"counters_done"`
+	CountersMissed uint64 `ch:"counters_missed"`
+	CountersLate   uint64 `ch:"counters_late"`
+	CountersLost   uint64 `ch:"counters_lost"`
+	CountersDue    uint64 `ch:"counters_due"`
+}
+
 // collectStatusRun prints the per-channel completeness.
 func collectStatusRun(ctx context.Context, opts collectOptions) error {
 	env := opts.Env
@@ -419,44 +440,27 @@ func collectStatusRun(ctx context.Context, opts collectOptions) error {
 		return err
 	}
 	defer db.Close()
-	q := fmt.Sprintf(`SELECT channel_id, username, status, history_done, ids_expected, stored, gaps, deleted,
-		not_fetched, unreadable, unexplained, counters_done, counters_missed, counters_late, counters_lost, counters_due
-		FROM %s.channel_completeness WHERE included = 1
-		ORDER BY unexplained DESC, stored_share, channel_id LIMIT %d`, db.Database(), max(opts.Top, 1))
-	rows, err := db.Conn().Query(ctx, q)
-	if err != nil {
-		return fmt.Errorf("read completeness: %w", err)
-	}
-	defer rows.Close()
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE included = 1
+		ORDER BY unexplained DESC, stored_share, channel_id LIMIT %d`, store.Columns[completenessLine](), db.Table("channel_completeness"), max(opts.Top, 1))
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "CHANNEL\tUSERNAME\tSTATUS\tDONE\tEXPECTED\tSTORED\tGAPS\tDELETED\tTO FETCH\tUNREADABLE\tUNEXPLAINED\tREADS\tMISSED\tLATE\tLOST\tDUE\t")
 	n := 0
-	for rows.Next() {
-		var (
-			id                                                                    uint64
-			username, status                                                      string
-			done                                                                  uint8
-			expected, stored, gaps, deleted, notFetched, unreadable               uint64
-			unexplained                                                           int64
-			countersDone, countersMissed, countersLate, countersLost, countersDue uint64
-		)
-		if err := rows.Scan(&id, &username, &status, &done, &expected, &stored, &gaps, &deleted, &notFetched, &unreadable,
-			&unexplained, &countersDone, &countersMissed, &countersLate, &countersLost, &countersDue); err != nil {
-			return fmt.Errorf("read completeness: %w", err)
-		}
+	err = store.Each(ctx, db, q, func(r *completenessLine) error {
 		doneText := "no"
-		if done == 1 {
+		if r.HistoryDone == 1 {
 			doneText = "yes"
 		}
 		name := "-" // no public username (a private link or a channel known by id)
-		if username != "" {
-			name = "@" + username
+		if r.Username != "" {
+			name = "@" + r.Username
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", id, name, status, doneText,
-			expected, stored, gaps, deleted, notFetched, unreadable, unexplained, countersDone, countersMissed, countersLate, countersLost, countersDue)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ChannelID, name, r.Status, doneText,
+			r.IDsExpected, r.Stored, r.Gaps, r.Deleted, r.NotFetched, r.Unreadable, r.Unexplained,
+			r.CountersDone, r.CountersMissed, r.CountersLate, r.CountersLost, r.CountersDue)
 		n++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("read completeness: %w", err)
 	}
 	if err := tw.Flush(); err != nil {

@@ -215,7 +215,7 @@ func dbStatusRun(ctx context.Context, opts dbStatusOptions) error {
 	defer db.Close()
 	field(w, "answers", "yes")
 	var version string
-	if err := db.Conn().QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+	if err := db.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
 	field(w, "version", version)
@@ -226,14 +226,14 @@ func dbStatusRun(ctx context.Context, opts dbStatusOptions) error {
 	field(w, "database", ch.Database+" ("+mode+")")
 
 	var exists uint64
-	if err := db.Conn().QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", ch.Database).Scan(&exists); err != nil {
+	if err := db.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", ch.Database).Scan(&exists); err != nil {
 		return fmt.Errorf("look up database %s: %w", ch.Database, err)
 	}
 	if exists == 0 {
 		field(w, "migrations", "none applied: the database does not exist; 'tidewatch db migrate' creates it")
 		return nil
 	}
-	list, err := migrate.Status(ctx, db.Conn(), migrateOptions(env))
+	list, err := migrate.Status(ctx, db, migrateOptions(env))
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func dbMigrateRun(ctx context.Context, opts dbMigrateOptions) error {
 		return err
 	}
 	defer db.Close()
-	applied, err := migrate.Migrate(ctx, db.Conn(), migrateOptions(env))
+	applied, err := migrate.Migrate(ctx, db, migrateOptions(env))
 	for _, m := range applied {
 		fmt.Fprintf(env.Stdout, "applied %s\n", m.File)
 	}

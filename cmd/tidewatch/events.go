@@ -182,10 +182,11 @@ func targetChannelIDs(ctx context.Context, db *store.DB, platform string, target
 	if len(handles) == 0 || platform == "" {
 		return ids, nil
 	}
-	var found []struct {
+	type channel struct {
 		ID uint64 `ch:"channel_id"`
 	}
-	if err := db.Conn().Select(ctx, &found, "SELECT channel_id FROM channels FINAL WHERE platform = ? AND has(?, lower(username))", platform, handles); err != nil {
+	found, err := store.Select[channel](ctx, db, "SELECT channel_id FROM channels FINAL WHERE platform = ? AND has(?, lower(username))", platform, handles)
+	if err != nil {
 		return nil, fmt.Errorf("read channels: %w", err)
 	}
 	for _, f := range found {
@@ -330,8 +331,8 @@ func eventsListRun(ctx context.Context, opts eventsListOptions) error {
 		return err
 	}
 	defer db.Close()
-	var rows []schema.Event
-	if err := db.Conn().Select(ctx, &rows, q, args...); err != nil {
+	rows, err := store.Select[schema.Event](ctx, db, q, args...)
+	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
 	return printEvents(opts.Env.Stdout, opts.Format, rows)
@@ -427,8 +428,8 @@ func eventsDeleteRun(ctx context.Context, opts eventsDeleteOptions) error {
 		return err
 	}
 	defer db.Close()
-	var rows []schema.Event
-	if err := db.Conn().Select(ctx, &rows, "SELECT event_id, event_at, end_at, platform, kind, target_kind, targets, target_channel_ids, title, source, origin, note, deleted, version FROM events FINAL WHERE has(?, event_id) AND deleted = 0", opts.IDs); err != nil {
+	rows, err := store.Select[schema.Event](ctx, db, "SELECT "+store.Columns[schema.Event]()+" FROM events FINAL WHERE has(?, event_id) AND deleted = 0", opts.IDs)
+	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
 	found := map[string]bool{}

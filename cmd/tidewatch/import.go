@@ -224,12 +224,13 @@ func runImport(ctx context.Context, env *cmdEnv, f importer.Format, files []stri
 // knownAccounts are the accounts already in the channels table: accounts under study, whose
 // ids stay in clear when an import names them (a retweet of one, say).
 func knownAccounts(ctx context.Context, db *store.DB) (*importer.Study, error) {
-	var rows []struct {
+	type account struct {
 		Platform   string `ch:"platform"`
 		ExternalID string `ch:"external_id"`
 		Username   string `ch:"username"`
 	}
-	if err := db.Conn().Select(ctx, &rows, "SELECT platform, external_id, username FROM channels FINAL"); err != nil {
+	rows, err := store.Select[account](ctx, db, "SELECT "+store.Columns[account]()+" FROM channels FINAL")
+	if err != nil {
 		return nil, fmt.Errorf("read channels: %w", err)
 	}
 	s := importer.NewStudy()

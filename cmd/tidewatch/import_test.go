@@ -106,7 +106,7 @@ func TestImporterCommandsAgainstClickHouse(t *testing.T) {
 	count := func(sql string) uint64 {
 		t.Helper()
 		var n uint64
-		require.NoError(t, db.Conn().QueryRow(context.Background(), sql).Scan(&n), sql)
+		require.NoError(t, db.QueryRow(context.Background(), sql).Scan(&n), sql)
 		return n
 	}
 	ok := func(args ...string) string {

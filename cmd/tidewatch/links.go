@@ -16,9 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidewatch/tidewatch/analysis/crosslink"
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
-	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
 	"github.com/tidewatch/tidewatch/collector/importer/csvlayout"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
@@ -54,8 +55,8 @@ audience from one platform to another.`,
 		RunE: groupRun,
 	}
 	config.AddFlag(cmd.PersistentFlags(), "clickhouse.addr", "clickhouse.database")
-	cmd.AddCommand(newLinksSuggestCmd(a), newLinksListCmd(a), newLinksDecideCmd(a, crosslink.Accepted),
-		newLinksDecideCmd(a, crosslink.Rejected), newLinksImportCmd(a), newActorCmd(a))
+	cmd.AddCommand(newLinksSuggestCmd(a), newLinksListCmd(a), newLinksDecideCmd(a, accountlink.Accepted),
+		newLinksDecideCmd(a, accountlink.Rejected), newLinksImportCmd(a), newActorCmd(a))
 	return cmd
 }
 
@@ -102,7 +103,7 @@ func linksSuggestRun(ctx context.Context, opts linksSuggestOptions) error {
 	}
 	existing := map[string]bool{}
 	for _, r := range in.Existing {
-		existing[crosslink.ID(r.FromPlatform, r.FromChannelID, r.ToPlatform, r.ToHandle)] = true
+		existing[accountlink.ID(r.FromPlatform, r.FromChannelID, r.ToPlatform, r.ToHandle)] = true
 	}
 	links := crosslink.Suggest(in)
 	var rows []schema.AccountLink
@@ -112,7 +113,7 @@ func linksSuggestRun(ctx context.Context, opts linksSuggestOptions) error {
 		if !existing[l.ID()] {
 			fresh++
 		}
-		if l.Status != "" && l.Status != crosslink.Proposed {
+		if l.Status != "" && l.Status != accountlink.Proposed {
 			kept++
 		}
 	}
@@ -185,7 +186,7 @@ func linksListRun(ctx context.Context, opts linksListOptions) error {
 		return &usageError{fmt.Errorf("--format %q: expected table, csv or json", opts.Format)}
 	}
 	switch opts.Status {
-	case "", crosslink.Proposed, crosslink.Accepted, crosslink.Rejected:
+	case "", accountlink.Proposed, accountlink.Accepted, accountlink.Rejected:
 	default:
 		return &usageError{fmt.Errorf("--status %q: expected proposed, accepted or rejected", opts.Status)}
 	}
@@ -221,13 +222,14 @@ func linksListRun(ctx context.Context, opts linksListOptions) error {
 
 // accountNames maps "platform NUL channel id" to "@username" (or the title) for listings.
 func accountNames(ctx context.Context, db *store.DB) (map[string]string, error) {
-	var rows []struct {
+	type account struct {
 		Platform  string `ch:"platform"`
 		ChannelID uint64 `ch:"channel_id"`
 		Username  string `ch:"username"`
 		Title     string `ch:"title"`
 	}
-	if err := db.Conn().Select(ctx, &rows, "SELECT platform, channel_id, username, title FROM channels FINAL"); err != nil {
+	rows, err := store.Select[account](ctx, db, "SELECT "+store.Columns[account]()+" FROM channels FINAL")
+	if err != nil {
 		return nil, fmt.Errorf("read channels: %w", err)
 	}
 	out := make(map[string]string, len(rows))
@@ -314,7 +316,7 @@ type linksDecideOptions struct {
 func newLinksDecideCmd(a *app, status string) *cobra.Command {
 	opts := linksDecideOptions{Status: status}
 	verb := "reject"
-	if status == crosslink.Accepted {
+	if status == accountlink.Accepted {
 		verb = "accept"
 	}
 	cmd := &cobra.Command{
@@ -515,10 +517,10 @@ func actorSetRun(ctx context.Context, opts actorSetOptions) error {
 	if _, err := crosslink.ActorID(opts.Name); err != nil {
 		return &usageError{err}
 	}
-	var refs []crosslink.AccountRef
+	var refs []accountlink.AccountRef
 	var problems []error
 	for _, s := range opts.Accounts {
-		r, err := crosslink.ParseAccountRef(s)
+		r, err := accountlink.ParseAccountRef(s)
 		if err != nil {
 			problems = append(problems, err)
 			continue

@@ -13,7 +13,7 @@ import (
 
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 	"github.com/tidewatch/tidewatch/collector/collect"
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
 )
 
 func newSeedsCmd(a *app) *cobra.Command {

@@ -310,7 +310,7 @@ func BenchmarkEngineWithoutDatabase(b *testing.B) {
 		Channels: &discard[schema.Channel]{}, Snapshots: &discard[schema.ChannelSnapshot]{}, Posts: posts,
 		Counters: &discard[schema.PostCounters]{}, Links: &discard[schema.PostLink]{}, Events: &discard[schema.ChannelEvent]{},
 		Registry: &discard[schema.Event]{}, AccountLinks: &discard[schema.AccountLink]{}, Discovery: &discard[schema.Discovery]{},
-		Frames: &discard[schema.SamplingFrame]{}, Runs: &discard[schema.Run]{}, Completeness: &discard[collect.Completeness]{},
+		Frames: &discard[schema.SamplingFrame]{}, Runs: &discard[schema.Run]{}, Completeness: &discard[schema.Completeness]{},
 	}
 	c, err := collect.New(collect.Options{
 		Accounts: e.accs, Output: out, StateDir: filepath.Join(e.dir, "state"), Seeds: names,

@@ -14,46 +14,15 @@ import (
 	"github.com/tidewatch/tidewatch/schema"
 )
 
-// Completeness is one row of collect_completeness: what the collector knows about how
-// complete a channel's stored history is, and why what is missing is missing. For a channel
-// the ids in (floor_id, max_id] are expected; each of them is stored, a gap (deleted before
-// it could be fetched), or not fetched yet. Deleted posts were stored and later found gone.
-type Completeness struct {
-	Platform       string    `ch:"platform"`
-	ChannelID      uint64    `ch:"channel_id"`
-	Username       string    `ch:"username"`
-	CheckedAt      time.Time `ch:"checked_at"`
-	Status         string    `ch:"status"`
-	Included       uint8     `ch:"included"`
-	HistoryDone    uint8     `ch:"history_done"`
-	MinID          uint64    `ch:"min_id"`
-	MaxID          uint64    `ch:"max_id"`
-	FloorID        uint64    `ch:"floor_id"`
-	TelegramCount  uint64    `ch:"telegram_count"`
-	IDsExpected    uint64    `ch:"ids_expected"`
-	Stored         uint64    `ch:"stored"`
-	Gaps           uint64    `ch:"gaps"`
-	Deleted        uint64    `ch:"deleted"`
-	NotFetched     uint64    `ch:"not_fetched"`
-	Unreadable     uint64    `ch:"unreadable"`
-	CountersDone   uint64    `ch:"counters_done"`
-	CountersMissed uint64    `ch:"counters_missed"`
-	CountersLate   uint64    `ch:"counters_late"`
-	CountersLost   uint64    `ch:"counters_lost"`
-	CountersDue    uint64    `ch:"counters_due"`
-	RunID          string    `ch:"run_id"`
-	Version        uint64    `ch:"version"`
-}
-
 // completeness renders ch's completeness row.
-func (c *Collector) completeness(ch *state.Channel, now time.Time) Completeness {
+func (c *Collector) completeness(ch *state.Channel, now time.Time) schema.Completeness {
 	top := ch.LastID
 	var notFetched int
 	if ch.Top != 0 {
 		top = ch.Top
 		notFetched = max(ch.Cursor-1-max(ch.LastID, ch.Floor), 0)
 	}
-	row := Completeness{
+	row := schema.Completeness{
 		Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username, CheckedAt: now,
 		Status: ch.Status, Included: b2u(ch.Included), HistoryDone: b2u(ch.HistoryDone),
 		MinID: uint64(ch.MinID), MaxID: uint64(top), FloorID: uint64(ch.Floor),
@@ -162,7 +131,7 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	now := c.opts.Clock.Now()
 	j := &ckptJob{}
 	var disc []schema.Discovery
-	var comp []Completeness
+	var comp []schema.Completeness
 	writeRows := func() error {
 		if len(disc) > 0 {
 			if err := c.out.Discovery.Write(ctx, disc...); err != nil {
@@ -174,7 +143,7 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			if err := c.out.Completeness.Write(ctx, comp...); err != nil {
 				return fmt.Errorf("write completeness: %w", err)
 			}
-			c.m.rows.WithLabelValues(TableCompleteness).Add(float64(len(comp)))
+			c.m.rows.WithLabelValues(schema.TableCompleteness).Add(float64(len(comp)))
 		}
 		// New slices, not the old ones emptied: a writer may keep what it was given.
 		disc, comp = nil, nil

@@ -252,8 +252,8 @@ func TestOneShotEndsWhileTheWorldClockRuns(t *testing.T) {
 	}
 }
 
-func latestCompleteness(rows []Completeness) map[uint64]Completeness {
-	out := map[uint64]Completeness{}
+func latestCompleteness(rows []schema.Completeness) map[uint64]schema.Completeness {
+	out := map[uint64]schema.Completeness{}
 	for _, r := range rows {
 		if r.Version >= out[r.ChannelID].Version {
 			out[r.ChannelID] = r

@@ -392,7 +392,7 @@ type sink struct {
 	discovery    memWriter[schema.Discovery]
 	frames       memWriter[schema.SamplingFrame]
 	runs         memWriter[schema.Run]
-	completeness memWriter[Completeness]
+	completeness memWriter[schema.Completeness]
 }
 
 func (s *sink) output() Output {

@@ -212,7 +212,7 @@ func discardOutput() Output {
 		Links: discardWriter[schema.PostLink]{}, Events: discardWriter[schema.ChannelEvent]{},
 		Registry: discardWriter[schema.Event]{}, AccountLinks: discardWriter[schema.AccountLink]{},
 		Discovery: discardWriter[schema.Discovery]{}, Frames: discardWriter[schema.SamplingFrame]{},
-		Runs: discardWriter[schema.Run]{}, Completeness: discardWriter[Completeness]{},
+		Runs: discardWriter[schema.Run]{}, Completeness: discardWriter[schema.Completeness]{},
 	}
 }
 

@@ -9,9 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// TableCompleteness is the table of per-channel completeness rows (migration 0004).
-const TableCompleteness = "collect_completeness"
-
 type metrics struct {
 	calls             *prometheus.CounterVec
 	floods            *prometheus.CounterVec

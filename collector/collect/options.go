@@ -67,7 +67,7 @@ type Output struct {
 	Discovery    Writer[schema.Discovery]
 	Frames       Writer[schema.SamplingFrame]
 	Runs         Writer[schema.Run]
-	Completeness Writer[Completeness]
+	Completeness Writer[schema.Completeness]
 }
 
 func (o Output) check() error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ func OpenOutput(db *store.DB, opts store.WriterOptions) (*StoreOutput, error) {
 	s.Discovery, err = openWriter[schema.Discovery](s, db, schema.TableDiscovery, opts, err)
 	s.Frames, err = openWriter[schema.SamplingFrame](s, db, schema.TableSamplingFrames, opts, err)
 	s.Runs, err = openWriter[schema.Run](s, db, schema.TableRuns, opts, err)
-	s.Completeness, err = openWriter[Completeness](s, db, TableCompleteness, opts, err)
+	s.Completeness, err = openWriter[schema.Completeness](s, db, schema.TableCompleteness, opts, err)
 	if err != nil {
 		return nil, errors.Join(err, s.Close(context.Background()))
 	}
@@ -70,9 +69,6 @@ func (s *StoreOutput) Close(ctx context.Context) error {
 // and Recovery (to pick up after a crash).
 type StoreReader struct{ DB *store.DB }
 
-// postColumns is the column list of schema.Post.
-var postColumns = columnsOf[schema.Post]()
-
 // Posts returns the stored rows of the given posts of a channel (the latest version of
 // each).
 func (s StoreReader) Posts(ctx context.Context, channelID int64, ids []int) ([]schema.Post, error) {
@@ -86,32 +82,20 @@ func (s StoreReader) Posts(ctx context.Context, channelID int64, ids []int) ([]s
 	// The ids are integers formatted here, so splicing them is safe; 18.16 has no server-side
 	// parameters.
 	q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE platform = 'telegram' AND channel_id = %d AND post_id IN (%s)",
-		postColumns, s.DB.Database(), schema.TablePosts, uint64(channelID), strings.Join(list, ", "))
-	var out []schema.Post
-	if err := s.DB.Conn().Select(ctx, &out, q); err != nil {
+		store.Columns[schema.Post](), s.DB.Database(), schema.TablePosts, uint64(channelID), strings.Join(list, ", "))
+	out, err := store.Select[schema.Post](ctx, s.DB, q)
+	if err != nil {
 		return nil, fmt.Errorf("read posts of %d: %w", channelID, err)
 	}
 	return out, nil
 }
 
-// columnsOf is the column list of a row type, from its tags.
-func columnsOf[T any]() string {
-	t := reflect.TypeFor[T]()
-	cols := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("ch"); tag != "" {
-			cols = append(cols, tag)
-		}
-	}
-	return strings.Join(cols, ", ")
-}
-
 // selectSince reads the Telegram rows of table whose column col is at or after since.
 func selectSince[T any](ctx context.Context, db *store.DB, table, col string, since time.Time) ([]T, error) {
 	q := fmt.Sprintf("SELECT %s FROM %s.%s WHERE platform = 'telegram' AND %s >= toDateTime(%d)",
-		columnsOf[T](), db.Database(), table, col, since.Unix())
-	var out []T
-	if err := db.Conn().Select(ctx, &out, q); err != nil {
+		store.Columns[T](), db.Database(), table, col, since.Unix())
+	out, err := store.Select[T](ctx, db, q)
+	if err != nil {
 		return nil, fmt.Errorf("read %s since %s: %w", table, since.Format(time.RFC3339), err)
 	}
 	return out, nil
@@ -133,8 +117,8 @@ func (s StoreReader) FirstSightsSince(ctx context.Context, since, postedAfter ti
 	q := fmt.Sprintf("SELECT channel_id, post_id, min(counters_at) AS at FROM %s.%s "+
 		"WHERE platform = 'telegram' AND source = '%s' AND counters_at >= toDateTime(%d) AND posted_at >= toDateTime(%d) "+
 		"GROUP BY channel_id, post_id", s.DB.Database(), schema.TablePosts, sourceCollector, since.Unix(), postedAfter.Unix())
-	var out []FirstSight
-	if err := s.DB.Conn().Select(ctx, &out, q); err != nil {
+	out, err := store.Select[FirstSight](ctx, s.DB, q)
+	if err != nil {
 		return nil, fmt.Errorf("read first sightings since %s: %w", since.Format(time.RFC3339), err)
 	}
 	return out, nil

@@ -38,8 +38,8 @@ func TestStoreOutputAndCompletenessView(t *testing.T) {
 	post := schema.Post{Platform: "telegram", ChannelID: 7, PostID: 3, PostedAt: at, Kind: "post", PostType: "text",
 		TextLength: 5, TextHash: 99, Hashtags: []string{"a"}, Mentions: []string{}, Views: 10, Version: schema.Version(at)}
 	require.NoError(t, out.Posts.Write(ctx, post))
-	older := Completeness{Platform: "telegram", ChannelID: 7, Username: "seven", Status: "active", IDsExpected: 10, Stored: 5, Version: 1}
-	newer := Completeness{Platform: "telegram", ChannelID: 7, Username: "seven", Status: "active", Included: 1,
+	older := schema.Completeness{Platform: "telegram", ChannelID: 7, Username: "seven", Status: "active", IDsExpected: 10, Stored: 5, Version: 1}
+	newer := schema.Completeness{Platform: "telegram", ChannelID: 7, Username: "seven", Status: "active", Included: 1,
 		IDsExpected: 10, Stored: 7, Gaps: 2, NotFetched: 0, CountersDone: 4, Version: 2}
 	require.NoError(t, out.Completeness.Write(ctx, older, newer))
 	require.NoError(t, out.Output.flush(ctx))

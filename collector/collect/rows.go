@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 

@@ -215,8 +215,8 @@ func minTime(a, b time.Time) time.Time {
 // query reads rows of T from ClickHouse.
 func query[T any](t testing.TB, e *simEnv, q string) []T {
 	t.Helper()
-	var out []T
-	require.NoError(t, e.db.Conn().Select(context.Background(), &out, q))
+	out, err := store.Select[T](context.Background(), e.db, q)
+	require.NoError(t, err)
 	return out
 }
 

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/collect/state"
-	"github.com/tidewatch/tidewatch/collector/links"
 	"github.com/tidewatch/tidewatch/collector/registry"
 	"github.com/tidewatch/tidewatch/collector/telegram"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 

@@ -3,7 +3,7 @@ package importer
 import (
 	"strings"
 
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -30,7 +30,7 @@ type Content struct {
 }
 
 // Extract fills the post's text columns, hashtags, mentions and link count from c, and appends
-// its post_links rows: every URL normalized and classified by collector/links, exactly as the
+// its post_links rows: every URL normalized and classified by links, exactly as the
 // collector does for Telegram posts, t.me links with their channel and post.
 func (e *Env) Extract(p *schema.Post, c Content, rows *Rows) {
 	p.TextLength = uint32(links.UTF16Len(c.Text))

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -345,7 +345,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 func aboutLinks(channels []schema.Channel) []schema.AccountLink {
 	var out []schema.AccountLink
 	for _, c := range channels {
-		for _, l := range crosslink.AboutLinks(crosslink.Account{
+		for _, l := range accountlink.AboutLinks(accountlink.Account{
 			Platform: c.Platform, ChannelID: c.ChannelID, Username: c.Username, Title: c.Title,
 			About: c.About, FirstSeen: c.FirstSeenAt, LastSeen: c.LastSeenAt,
 		}) {

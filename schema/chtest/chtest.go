@@ -118,8 +118,22 @@ func (s *Server) DSN() string {
 // PID is the server's process id.
 func (s *Server) PID() int { return s.pid }
 
+// Conn is a native connection to a test server with what schema/migrate needs
+// (statements and one-row queries); tests that read rows open a store.DB.
+type Conn struct{ conn driver.Conn }
+
+// Exec runs a statement that returns no rows.
+func (c *Conn) Exec(ctx context.Context, query string, args ...any) error {
+	return c.conn.Exec(ctx, query, args...)
+}
+
+// QueryRow runs a query expected to return one row.
+func (c *Conn) QueryRow(ctx context.Context, query string, args ...any) migrate.Row {
+	return c.conn.QueryRow(ctx, query, args...)
+}
+
 // Conn opens a native connection to Database, closed when t ends.
-func (s *Server) Conn(t testing.TB) driver.Conn {
+func (s *Server) Conn(t testing.TB) *Conn {
 	t.Helper()
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        []string{s.Addr()},
@@ -136,7 +150,7 @@ func (s *Server) Conn(t testing.TB) driver.Conn {
 	if err := conn.Ping(ctx); err != nil {
 		t.Fatalf("chtest: ping %s: %v", s.Addr(), err)
 	}
-	return conn
+	return &Conn{conn: conn}
 }
 
 // Query runs sql with clickhouse-client and returns its trimmed output,

@@ -30,8 +30,10 @@
 //     (INSERT INTO schema_migrations (version, dirty, sequence) VALUES (?, ?, ?)).
 //
 // Neither records a checksum, so neither could detect an edited migration.
-// This runner records through PrepareBatch with an explicit column list,
-// which 18.16 accepts.
+// This runner records with INSERT ... SELECT and an explicit column list,
+// which 18.16 answers, and runs on anything with Exec and QueryRow: a
+// *store.DB in the binaries, a chtest connection in tests. It never sees the
+// driver itself.
 package migrate
 
 import (
@@ -42,8 +44,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/tidewatch/tidewatch/schema"
 )
@@ -60,6 +60,20 @@ var ErrChecksumMismatch = errors.New("applied migration was changed")
 // ErrUnknownMigration is wrapped when the database records a migration that
 // the given list lacks.
 var ErrUnknownMigration = errors.New("database has a migration this version does not know")
+
+// Row is one result row, as DB.QueryRow returns it. It is the same type as
+// store.Row, so *store.DB satisfies DB.
+type Row = interface {
+	Scan(dest ...any) error
+	Err() error
+}
+
+// DB is what a migration run needs of a connection: statements that return
+// nothing and queries that return one row. *store.DB satisfies it.
+type DB interface {
+	Exec(ctx context.Context, query string, args ...any) error
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
 
 // Options configure a migration run. Zero fields get defaults.
 type Options struct {
@@ -141,7 +155,7 @@ ORDER BY version;
 
 // Migrate applies the pending migrations in version order and returns the
 // ones it applied (none when the database is up to date).
-func Migrate(ctx context.Context, conn driver.Conn, opts Options) ([]schema.Migration, error) {
+func Migrate(ctx context.Context, conn DB, opts Options) ([]schema.Migration, error) {
 	opts, err := resolve(opts)
 	if err != nil {
 		return nil, err
@@ -190,7 +204,7 @@ func Migrate(ctx context.Context, conn driver.Conn, opts Options) ([]schema.Migr
 // Status lists every migration, known or recorded, in version order, with
 // whether it is applied, pending, changed or unknown. It creates the
 // bookkeeping table when missing, so it works on an empty server.
-func Status(ctx context.Context, conn driver.Conn, opts Options) ([]MigrationStatus, error) {
+func Status(ctx context.Context, conn DB, opts Options) ([]MigrationStatus, error) {
 	opts, err := resolve(opts)
 	if err != nil {
 		return nil, err
@@ -201,7 +215,7 @@ func Status(ctx context.Context, conn driver.Conn, opts Options) ([]MigrationSta
 	return status(ctx, conn, opts)
 }
 
-func ensureBookkeeping(ctx context.Context, conn driver.Conn, opts Options) error {
+func ensureBookkeeping(ctx context.Context, conn DB, opts Options) error {
 	text, err := schema.RenderText(Table, bookkeeping, opts.render())
 	if err != nil {
 		return err
@@ -222,30 +236,42 @@ func (o Options) table() string {
 	return o.Database + "." + name
 }
 
-func records(ctx context.Context, conn driver.Conn, opts Options) (map[uint32]record, error) {
-	rows, err := conn.Query(ctx, "SELECT version, name, checksum, applied_at FROM "+opts.table()+" ORDER BY version, applied_at")
-	if err != nil {
+func records(ctx context.Context, conn DB, opts Options) (map[uint32]record, error) {
+	// One row of parallel arrays: DB reads single rows only, and the table
+	// holds one row per applied migration.
+	var (
+		versions        []uint32
+		names, checksum []string
+		at              []time.Time
+	)
+	q := "SELECT groupArray(version), groupArray(name), groupArray(checksum), groupArray(applied_at) FROM " + opts.table()
+	if err := conn.QueryRow(ctx, q).Scan(&versions, &names, &checksum, &at); err != nil {
 		return nil, fmt.Errorf("read %s: %w", opts.table(), err)
 	}
-	defer rows.Close()
-	out := map[uint32]record{}
-	for rows.Next() {
-		var r record
-		if err := rows.Scan(&r.Version, &r.Name, &r.Checksum, &r.AppliedAt); err != nil {
-			return nil, fmt.Errorf("read %s: %w", opts.table(), err)
+	if len(names) != len(versions) || len(checksum) != len(versions) || len(at) != len(versions) {
+		return nil, fmt.Errorf("read %s: columns of different lengths", opts.table())
+	}
+	rs := make([]record, len(versions))
+	for i := range versions {
+		rs[i] = record{Version: versions[i], Name: names[i], Checksum: checksum[i], AppliedAt: at[i]}
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].Version != rs[j].Version {
+			return rs[i].Version < rs[j].Version
 		}
+		return rs[i].AppliedAt.Before(rs[j].AppliedAt)
+	})
+	out := map[uint32]record{}
+	for _, r := range rs {
 		// Rows are ordered by applied_at: the first application counts.
 		if _, ok := out[r.Version]; !ok {
 			out[r.Version] = r
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", opts.table(), err)
-	}
 	return out, nil
 }
 
-func status(ctx context.Context, conn driver.Conn, opts Options) ([]MigrationStatus, error) {
+func status(ctx context.Context, conn DB, opts Options) ([]MigrationStatus, error) {
 	recs, err := records(ctx, conn, opts)
 	if err != nil {
 		return nil, err
@@ -269,7 +295,7 @@ func status(ctx context.Context, conn driver.Conn, opts Options) ([]MigrationSta
 	return out, nil
 }
 
-func apply(ctx context.Context, conn driver.Conn, opts Options, m schema.Migration) error {
+func apply(ctx context.Context, conn DB, opts Options, m schema.Migration) error {
 	stmts, err := schema.Render(m, opts.render())
 	if err != nil {
 		return err
@@ -279,14 +305,12 @@ func apply(ctx context.Context, conn driver.Conn, opts Options, m schema.Migrati
 			return fmt.Errorf("migration %s, statement %d (%s): %w", m.File, i+1, firstLine(stmt), err)
 		}
 	}
-	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+opts.table()+" (version, name, checksum, applied_at)")
-	if err != nil {
-		return fmt.Errorf("record migration %s: %w", m.File, err)
-	}
-	if err := batch.Append(m.Version, m.Name, m.Checksum, time.Now().UTC().Truncate(time.Second)); err != nil {
-		return errors.Join(fmt.Errorf("record migration %s: %w", m.File, err), batch.Abort())
-	}
-	if err := batch.Send(); err != nil {
+	// The values bind client side; the server runs the SELECT itself, so
+	// no data block is sent (18.16 never answers INSERT ... VALUES over the
+	// native protocol).
+	at := time.Now().UTC().Truncate(time.Second)
+	if err := conn.Exec(ctx, "INSERT INTO "+opts.table()+" (version, name, checksum, applied_at) SELECT toUInt32(?), ?, ?, toDateTime(?)",
+		m.Version, m.Name, m.Checksum, at.Unix()); err != nil {
 		return fmt.Errorf("record migration %s: %w", m.File, err)
 	}
 	return nil

@@ -16,8 +16,10 @@ import (
 // parameters); identifiers are never bound, so callers build table names
 // with Table.
 
-// Row is one result row, scanned into plain values.
-type Row interface {
+// Row is one result row, scanned into plain values. It is an alias of an
+// unnamed interface, so schema/migrate (which store cannot import, nor be
+// imported by) names the same type in its DB interface and *DB satisfies it.
+type Row = interface {
 	Scan(dest ...any) error
 	Err() error
 }

@@ -165,10 +165,6 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return &DB{conn: conn, opts: opts}, nil
 }
 
-// Conn is the underlying clickhouse-go connection, for queries and DDL.
-// Inserts go through a Writer.
-func (db *DB) Conn() driver.Conn { return db.conn }
-
 // Database is the database the tables live in.
 func (db *DB) Database() string { return db.opts.Database }
 

@@ -20,7 +20,7 @@ func TestOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "default", db.Database())
 	var one uint8
-	require.NoError(t, db.Conn().QueryRow(ctx, "SELECT 1").Scan(&one))
+	require.NoError(t, db.QueryRow(ctx, "SELECT 1").Scan(&one))
 	require.Equal(t, uint8(1), one)
 	require.NoError(t, db.Close())
 

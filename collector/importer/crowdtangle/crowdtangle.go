@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/importer"
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 

@@ -135,7 +135,7 @@ func TestImportTwiceIntoClickHouse(t *testing.T) {
 		"channels": 5, "channel_snapshots": 7, "posts": 8, "post_links": 6, "account_links": 4, "events": 0,
 	}, counts)
 	var followers uint64
-	require.NoError(t, db.Conn().QueryRow(context.Background(),
+	require.NoError(t, db.QueryRow(context.Background(),
 		"SELECT subscribers FROM channel_snapshots FINAL WHERE platform = 'facebook' AND channel_id = 1500000000123 AND snapshot_at = toDateTime('2021-03-14 14:30:00', 'UTC')").Scan(&followers))
 	require.EqualValues(t, 2104600, followers)
 }

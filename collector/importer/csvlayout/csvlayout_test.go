@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tidewatch/tidewatch/collector/importer"
-	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
 	"github.com/tidewatch/tidewatch/collector/importer/csvlayout"
 	"github.com/tidewatch/tidewatch/collector/importer/importertest"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 )
 
 func td(name string) string { return filepath.Join("testdata", name) }
@@ -58,7 +58,7 @@ func TestLinksDecisions(t *testing.T) {
 	rows := sink.Sorted().AccountLinks
 	require.Len(t, rows, 3)
 	for _, r := range rows {
-		require.Equal(t, r.Status != crosslink.Proposed, crosslink.IsDecided(r.Version), "%+v", r)
+		require.Equal(t, r.Status != accountlink.Proposed, accountlink.IsDecided(r.Version), "%+v", r)
 	}
 }
 

@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidewatch/tidewatch/collector/importer"
-	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
 	"github.com/tidewatch/tidewatch/collector/registry"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -235,8 +235,8 @@ func unwrapAll(err error) []*registry.FieldError {
 }
 
 var evidenceKinds = map[string]bool{
-	crosslink.HandleInAbout: true, crosslink.LinkInPinned: true, crosslink.LinkInPosts: true,
-	crosslink.SameHandle: true, crosslink.Manual: true,
+	accountlink.HandleInAbout: true, accountlink.LinkInPinned: true, accountlink.LinkInPosts: true,
+	accountlink.SameHandle: true, accountlink.Manual: true,
 }
 
 func linkRow(r *row) {
@@ -246,15 +246,15 @@ func linkRow(r *row) {
 	handle := strings.TrimPrefix(r.need("to_handle", "the other account's handle"), "@")
 	evidence := strings.ToLower(r.str("evidence"))
 	if evidence == "" {
-		evidence = crosslink.Manual
+		evidence = accountlink.Manual
 	} else if !evidenceKinds[evidence] {
 		r.fail("evidence", "one of manual, handle_in_about, link_in_pinned, link_in_posts, same_handle", r.str("evidence"))
 	}
 	status := strings.ToLower(r.str("status"))
 	switch status {
 	case "":
-		status = crosslink.Accepted
-	case crosslink.Accepted, crosslink.Rejected, crosslink.Proposed:
+		status = accountlink.Accepted
+	case accountlink.Accepted, accountlink.Rejected, accountlink.Proposed:
 	default:
 		r.fail("status", "accepted, rejected or proposed", r.str("status"))
 	}
@@ -270,16 +270,16 @@ func linkRow(r *row) {
 	if !r.ok() {
 		return
 	}
-	ref, err := crosslink.ParseAccountRef(to + ":" + handle)
+	ref, err := accountlink.ParseAccountRef(to + ":" + handle)
 	if err != nil || ref.Handle == "" {
 		r.fail("to_handle", "a valid "+to+" handle", handle)
 		return
 	}
 	handle = ref.Handle
 	version := schema.Version(observed)
-	if status != crosslink.Proposed {
+	if status != accountlink.Proposed {
 		// A decision outranks proposals; the file's own time keeps a re-import identical.
-		version = crosslink.DecisionVersion(observed)
+		version = accountlink.DecisionVersion(observed)
 	}
 	var toID uint64
 	if s := r.str("to_account_id"); s != "" {
@@ -287,10 +287,10 @@ func linkRow(r *row) {
 	}
 	toURL := r.str("to_url")
 	if toURL == "" {
-		toURL = crosslink.ProfileURL(to, handle)
+		toURL = accountlink.ProfileURL(to, handle)
 	}
 	decidedBy := r.str("decided_by")
-	if decidedBy == "" && status != crosslink.Proposed {
+	if decidedBy == "" && status != accountlink.Proposed {
 		decidedBy = "import"
 	}
 	r.rec.Rows.AccountLinks = append(r.rec.Rows.AccountLinks, schema.AccountLink{

@@ -71,7 +71,7 @@ func Count(t testing.TB, db *store.DB, final bool, tables ...string) map[string]
 			q += " FINAL"
 		}
 		var n uint64
-		require.NoError(t, db.Conn().QueryRow(context.Background(), q).Scan(&n), q)
+		require.NoError(t, db.QueryRow(context.Background(), q).Scan(&n), q)
 		out[tb] = n
 	}
 	return out
@@ -90,11 +90,11 @@ func CheckTwice(t *testing.T, f importer.Format, files []string, opts *importer.
 	second := Count(t, db, true, DataTables...)
 	require.Equal(t, first, second, "a second import changed the tables")
 	for _, tb := range DataTables {
-		require.NoError(t, db.Conn().Exec(context.Background(), "OPTIMIZE TABLE "+tb+" FINAL"))
+		require.NoError(t, db.Exec(context.Background(), "OPTIMIZE TABLE "+tb+" FINAL"))
 	}
 	require.Equal(t, first, Count(t, db, false, DataTables...), "rows left after merging differ from FINAL")
 	var runs, ok uint64
-	require.NoError(t, db.Conn().QueryRow(context.Background(),
+	require.NoError(t, db.QueryRow(context.Background(),
 		"SELECT count(), countIf(status = 'ok') FROM runs FINAL WHERE job = ?", "import:"+f.Name).Scan(&runs, &ok))
 	require.EqualValues(t, 2, runs, "one runs row per import")
 	require.EqualValues(t, 2, ok)
@@ -104,5 +104,5 @@ func CheckTwice(t *testing.T, f importer.Format, files []string, opts *importer.
 // Exec runs a statement or fails the test.
 func Exec(t testing.TB, db *store.DB, sql string) {
 	t.Helper()
-	require.NoError(t, db.Conn().Exec(context.Background(), sql), sql)
+	require.NoError(t, db.Exec(context.Background(), sql), sql)
 }

@@ -7,7 +7,7 @@
 // Messages become posts of the exported channel (service messages with kind service); a
 // forward from a channel points at it, a forward from a user (or a hidden name) becomes a
 // keyed hash, as the collector stores them. Links and mentions are extracted from the text
-// and its entities by collector/links, exactly as for collected posts.
+// and its entities by links, exactly as for collected posts.
 package tgexport
 
 import (
@@ -22,7 +22,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/tidewatch/tidewatch/collector/importer"
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 

@@ -133,10 +133,10 @@ func TestImportTwiceIntoClickHouse(t *testing.T) {
 		"post_links": counts["post_links"], "account_links": counts["account_links"], "events": 0,
 	}, counts)
 	var posts uint64
-	require.NoError(t, db.Conn().QueryRow(context.Background(), "SELECT count() FROM posts FINAL WHERE platform = 'twitter'").Scan(&posts))
+	require.NoError(t, db.QueryRow(context.Background(), "SELECT count() FROM posts FINAL WHERE platform = 'twitter'").Scan(&posts))
 	require.EqualValues(t, 38, posts)
 	var edited uint64
-	require.NoError(t, db.Conn().QueryRow(context.Background(),
+	require.NoError(t, db.QueryRow(context.Background(),
 		"SELECT post_id FROM posts FINAL WHERE platform = 'twitter' AND edited_at > toDateTime(0)").Scan(&edited))
 	require.EqualValues(t, uint64(1576994746135764992), edited, "the edit lands on the post it edits")
 }

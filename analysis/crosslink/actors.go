@@ -9,51 +9,10 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
-
-// AccountRef names an account on the command line: "platform:handle" ("telegram:@rybar",
-// "twitter:rybar_force") or "platform:id:NUMBER" ("telegram:id:1326223284").
-type AccountRef struct {
-	Platform  string
-	Handle    string
-	ChannelID uint64
-}
-
-func (r AccountRef) String() string {
-	if r.Handle != "" {
-		return r.Platform + ":" + r.Handle
-	}
-	return r.Platform + ":id:" + strconv.FormatUint(r.ChannelID, 10)
-}
-
-// ParseAccountRef reads "platform:handle" or "platform:id:NUMBER". Handles are normalized by
-// the platform's rules (collector/links), so "@Rybar" and "rybar" are one account.
-func ParseAccountRef(s string) (AccountRef, error) {
-	platform, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
-	platform = strings.ToLower(platform)
-	if !ok || platform == "" || rest == "" {
-		return AccountRef{}, fmt.Errorf("account %q: expected platform:handle or platform:id:NUMBER", s)
-	}
-	if idText, isID := strings.CutPrefix(rest, "id:"); isID {
-		id, err := strconv.ParseUint(idText, 10, 64)
-		if err != nil || id == 0 {
-			return AccountRef{}, fmt.Errorf("account %q: expected a numeric id after id:", s)
-		}
-		return AccountRef{Platform: platform, ChannelID: id}, nil
-	}
-	h, _, err := links.NormalizeHandle(links.Platform(platform), rest)
-	if err != nil {
-		// Platforms collector/links has no rules for keep the handle lowercased.
-		h = strings.ToLower(strings.TrimPrefix(rest, "@"))
-		if h == "" || strings.ContainsAny(h, " /:") {
-			return AccountRef{}, fmt.Errorf("account %q: %w", s, err)
-		}
-	}
-	return AccountRef{Platform: platform, Handle: h}, nil
-}
 
 // ActorID is the id of an actor named name: its name lowercased, with runs of anything but
 // letters and digits as one "-".
@@ -79,9 +38,9 @@ func ActorID(name string) (string, error) {
 
 // Resolve fills in the id of accounts named by handle, and the handle of accounts named by id,
 // from the channels table; accounts tidewatch does not know keep channel id 0 (or no handle).
-func Resolve(ctx context.Context, db *store.DB, refs []AccountRef) ([]AccountRef, error) {
-	var accts []accountRow
-	if err := db.Conn().Select(ctx, &accts, accountsSQL); err != nil {
+func Resolve(ctx context.Context, db *store.DB, refs []accountlink.AccountRef) ([]accountlink.AccountRef, error) {
+	accts, err := store.Select[accountRow](ctx, db, accountsSQL)
+	if err != nil {
 		return nil, fmt.Errorf("read channels: %w", err)
 	}
 	byHandle := map[string]uint64{}
@@ -92,7 +51,7 @@ func Resolve(ctx context.Context, db *store.DB, refs []AccountRef) ([]AccountRef
 		}
 		byID[a.Platform+"\x00"+strconv.FormatUint(a.ChannelID, 10)] = strings.ToLower(a.Username)
 	}
-	out := make([]AccountRef, len(refs))
+	out := make([]accountlink.AccountRef, len(refs))
 	for i, r := range refs {
 		if r.Handle != "" && r.ChannelID == 0 {
 			r.ChannelID = byHandle[r.Platform+"\x00"+r.Handle]
@@ -107,7 +66,7 @@ func Resolve(ctx context.Context, db *store.DB, refs []AccountRef) ([]AccountRef
 
 // ActorRows are the actor_accounts rows that put accounts into (or, with removed, take them
 // out of) the actor named name, at time now.
-func ActorRows(name string, refs []AccountRef, removed bool, note string, now time.Time) ([]schema.ActorAccount, error) {
+func ActorRows(name string, refs []accountlink.AccountRef, removed bool, note string, now time.Time) ([]schema.ActorAccount, error) {
 	id, err := ActorID(name)
 	if err != nil {
 		return nil, err
@@ -141,9 +100,9 @@ type Actor struct {
 
 // Actors reads the actors and their accounts (removed ones left out), sorted by id.
 func Actors(ctx context.Context, db *store.DB) ([]Actor, error) {
-	var rows []schema.ActorAccount
-	if err := db.Conn().Select(ctx, &rows, `SELECT actor_id, actor_name, platform, channel_id, handle, added_at, removed, note, version
-FROM actor_accounts FINAL WHERE removed = 0`); err != nil {
+	rows, err := store.Select[schema.ActorAccount](ctx, db,
+		"SELECT "+store.Columns[schema.ActorAccount]()+" FROM "+schema.TableActorAccounts+" FINAL WHERE removed = 0")
+	if err != nil {
 		return nil, fmt.Errorf("read actors: %w", err)
 	}
 	idx := map[string]int{}
@@ -169,7 +128,7 @@ FROM actor_accounts FINAL WHERE removed = 0`); err != nil {
 
 // LinkEnds are the two accounts of each stored link with one of the ids (full ids), for
 // making an actor from accepted links.
-func LinkEnds(ctx context.Context, db *store.DB, ids []string) ([]AccountRef, error) {
+func LinkEnds(ctx context.Context, db *store.DB, ids []string) ([]accountlink.AccountRef, error) {
 	rows, err := Existing(ctx, db)
 	if err != nil {
 		return nil, err
@@ -178,8 +137,8 @@ func LinkEnds(ctx context.Context, db *store.DB, ids []string) ([]AccountRef, er
 	for _, id := range ids {
 		want[strings.ToLower(id)] = true
 	}
-	var accts []accountRow
-	if err := db.Conn().Select(ctx, &accts, accountsSQL); err != nil {
+	accts, err := store.Select[accountRow](ctx, db, accountsSQL)
+	if err != nil {
 		return nil, fmt.Errorf("read channels: %w", err)
 	}
 	handle := map[string]string{}
@@ -187,8 +146,8 @@ func LinkEnds(ctx context.Context, db *store.DB, ids []string) ([]AccountRef, er
 		handle[a.Platform+"\x00"+strconv.FormatUint(a.ChannelID, 10)] = strings.ToLower(a.Username)
 	}
 	seen := map[string]bool{}
-	var out []AccountRef
-	addRef := func(r AccountRef) {
+	var out []accountlink.AccountRef
+	addRef := func(r accountlink.AccountRef) {
 		if k := r.String(); !seen[k] {
 			seen[k] = true
 			out = append(out, r)
@@ -207,8 +166,8 @@ func LinkEnds(ctx context.Context, db *store.DB, ids []string) ([]AccountRef, er
 		}
 		found[match] = true
 		r := p.Rows[0]
-		addRef(AccountRef{Platform: r.FromPlatform, ChannelID: r.FromChannelID, Handle: handle[r.FromPlatform+"\x00"+strconv.FormatUint(r.FromChannelID, 10)]})
-		addRef(AccountRef{Platform: r.ToPlatform, Handle: strings.ToLower(r.ToHandle), ChannelID: r.ToChannelID})
+		addRef(accountlink.AccountRef{Platform: r.FromPlatform, ChannelID: r.FromChannelID, Handle: handle[r.FromPlatform+"\x00"+strconv.FormatUint(r.FromChannelID, 10)]})
+		addRef(accountlink.AccountRef{Platform: r.ToPlatform, Handle: strings.ToLower(r.ToHandle), ChannelID: r.ToChannelID})
 	}
 	for id := range want {
 		if !found[id] {

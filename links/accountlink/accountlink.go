@@ -1,6 +1,9 @@
-// Package crosslink proposes and curates links between accounts of different platforms (the
-// Telegram channel and the X account of one outlet, say) and groups accounts into actors, so
-// analyses can follow an audience from one platform to another.
+// Package accountlink is the shared vocabulary of links between accounts of different
+// platforms (the Telegram channel and the X account of one outlet, say): the rows of
+// account_links, how their evidence is graded and combined, how a decision outranks a
+// proposal, and the links an about text proposes on its own. The importers write about-text
+// links and curated link files through it; analysis/crosslink proposes links from every kind
+// of evidence and records decisions with it.
 //
 // A proposed link carries its evidence, one account_links row per kind:
 //
@@ -20,7 +23,7 @@
 //
 //	handle_in_about  the handle's own grade: 0.9 for a profile URL on a known host,
 //	                 0.6 for a labelled handle or an address, 0.3 for a bare @name
-//	                 next to a platform word (collector/links)
+//	                 next to a platform word (package links)
 //	link_in_pinned   0.8 (0.3 when the URL's platform is itself a guess)
 //	link_in_posts    0.5 × (1 - 0.8^n) for n posts: 0.1 for one post, 0.34 for five,
 //	                 never above 0.5 (channels also link to accounts they only cite)
@@ -30,7 +33,7 @@
 //
 // So a handle in the bio alone gives 0.9; a same handle alone 0.35; both 0.94; five posts
 // linking plus a same handle 0.57.
-package crosslink
+package accountlink
 
 import (
 	"crypto/sha256"
@@ -41,7 +44,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
 )
 

@@ -19,6 +19,10 @@
 //   - ExtractHandles, ProfileHandle and NormalizeHandle find accounts on
 //     other platforms in about texts, bios and pinned posts.
 //
+// The package sits below both the collector and the analysis layer
+// (analysis/crosslink reads profile handles with it), so it imports neither;
+// links/accountlink builds account_links rows on top of it.
+//
 // The package depends on the standard library and the public suffix list
 // only, makes no network calls (shortened links are flagged, never
 // followed), and has no mutable state: every function is safe for

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
@@ -72,35 +73,34 @@ FROM account_links FINAL`
 // Load reads the inputs of [Suggest] from ClickHouse.
 func Load(ctx context.Context, db *store.DB) (Inputs, error) {
 	var in Inputs
-	var accts []accountRow
-	if err := db.Conn().Select(ctx, &accts, accountsSQL); err != nil {
+	accts, err := store.Select[accountRow](ctx, db, accountsSQL)
+	if err != nil {
 		return in, fmt.Errorf("read channels: %w", err)
 	}
-	in.Accounts = make([]Account, len(accts))
+	in.Accounts = make([]accountlink.Account, len(accts))
 	for i, a := range accts {
-		in.Accounts[i] = Account(a)
+		in.Accounts[i] = accountlink.Account(a)
 	}
 	for _, q := range []struct {
 		sql    string
 		pinned bool
 	}{{postLinksSQL, false}, {pinnedSQL, true}} {
-		var rows []linkRow
-		if err := db.Conn().Select(ctx, &rows, q.sql); err != nil {
+		rows, err := store.Select[linkRow](ctx, db, q.sql)
+		if err != nil {
 			return in, fmt.Errorf("read post links: %w", err)
 		}
 		for _, r := range rows {
 			in.Links = append(in.Links, PostLinks{Platform: r.Platform, ChannelID: r.ChannelID, URL: r.URL, Posts: int(r.Posts), Pinned: q.pinned, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen})
 		}
 	}
-	var err error
 	in.Existing, err = Existing(ctx, db)
 	return in, err
 }
 
 // Existing reads the stored account links.
 func Existing(ctx context.Context, db *store.DB) ([]schema.AccountLink, error) {
-	var rows []schema.AccountLink
-	if err := db.Conn().Select(ctx, &rows, existingSQL); err != nil {
+	rows, err := store.Select[schema.AccountLink](ctx, db, existingSQL)
+	if err != nil {
 		return nil, fmt.Errorf("read account links: %w", err)
 	}
 	return rows, nil
@@ -119,7 +119,7 @@ func Pairs(rows []schema.AccountLink) []Pair {
 	idx := map[string]int{}
 	var out []Pair
 	for _, r := range rows {
-		id := ID(r.FromPlatform, r.FromChannelID, r.ToPlatform, r.ToHandle)
+		id := accountlink.ID(r.FromPlatform, r.FromChannelID, r.ToPlatform, r.ToHandle)
 		i, ok := idx[id]
 		if !ok {
 			i = len(out)
@@ -163,8 +163,8 @@ var ErrNoLink = errors.New("no such link")
 // 6 digits) to accepted or rejected, rewriting every row of each pair with the decision's
 // version. It returns the full ids decided.
 func Decide(ctx context.Context, db *store.DB, w LinkWriter, ids []string, status, by string, now time.Time) ([]string, error) {
-	if status != Accepted && status != Rejected {
-		return nil, fmt.Errorf("status: expected %s or %s, got %q", Accepted, Rejected, status)
+	if status != accountlink.Accepted && status != accountlink.Rejected {
+		return nil, fmt.Errorf("status: expected %s or %s, got %q", accountlink.Accepted, accountlink.Rejected, status)
 	}
 	rows, err := Existing(ctx, db)
 	if err != nil {
@@ -197,7 +197,7 @@ func Decide(ctx context.Context, db *store.DB, w LinkWriter, ids []string, statu
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	version := DecisionVersion(now)
+	version := accountlink.DecisionVersion(now)
 	var done []string
 	for _, p := range chosen {
 		out := make([]schema.AccountLink, len(p.Rows))

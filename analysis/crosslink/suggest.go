@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidewatch/tidewatch/collector/links"
+	"github.com/tidewatch/tidewatch/links"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
 )
 
@@ -25,7 +26,7 @@ type PostLinks struct {
 // Inputs are what [Suggest] reads: the accounts with their about texts, the links their posts
 // and pinned posts make, and the links already stored (their decisions are kept).
 type Inputs struct {
-	Accounts []Account
+	Accounts []accountlink.Account
 	Links    []PostLinks
 	Existing []schema.AccountLink
 }
@@ -41,16 +42,16 @@ type pairKey struct {
 // pair with the links already stored: a decided link keeps its status and decision, and
 // evidence stored before (a manual link, say) stays part of the pair's confidence. Links come
 // sorted by id.
-func Suggest(in Inputs) []*Link {
-	byHandle := map[string]*Account{} // platform NUL lowercase username
+func Suggest(in Inputs) []*accountlink.Link {
+	byHandle := map[string]*accountlink.Account{} // platform NUL lowercase username
 	for i := range in.Accounts {
 		a := &in.Accounts[i]
 		if a.Username != "" {
 			byHandle[a.Platform+"\x00"+strings.ToLower(a.Username)] = a
 		}
 	}
-	out := map[pairKey]*Link{}
-	add := func(from string, fromID uint64, to Target, ev Evidence) {
+	out := map[pairKey]*accountlink.Link{}
+	add := func(from string, fromID uint64, to accountlink.Target, ev accountlink.Evidence) {
 		k := pairKey{from, fromID, to.Platform, strings.ToLower(to.Handle)}
 		l := out[k]
 		if l == nil {
@@ -58,9 +59,9 @@ func Suggest(in Inputs) []*Link {
 				to.ChannelID = a.ChannelID
 			}
 			if to.URL == "" {
-				to.URL = ProfileURL(to.Platform, to.Handle)
+				to.URL = accountlink.ProfileURL(to.Platform, to.Handle)
 			}
-			l = &Link{FromPlatform: from, FromChannelID: fromID, To: to}
+			l = &accountlink.Link{FromPlatform: from, FromChannelID: fromID, To: to}
 			out[k] = l
 		}
 		l.Evidence = append(l.Evidence, ev)
@@ -68,7 +69,7 @@ func Suggest(in Inputs) []*Link {
 
 	// Handles in about texts.
 	for _, a := range in.Accounts {
-		for _, l := range AboutLinks(a) {
+		for _, l := range accountlink.AboutLinks(a) {
 			add(l.FromPlatform, l.FromChannelID, l.To, l.Evidence[0])
 		}
 	}
@@ -84,17 +85,17 @@ func Suggest(in Inputs) []*Link {
 		}
 		// A channel linking to its own other accounts is what is sought; a link to the
 		// account itself (same platform) was left out above.
-		ev := Evidence{Kind: LinkInPosts, Text: u.String(), Weight: PostsWeight(pl.Posts), Count: pl.Posts, FirstSeen: pl.FirstSeen, LastSeen: pl.LastSeen}
+		ev := accountlink.Evidence{Kind: accountlink.LinkInPosts, Text: u.String(), Weight: accountlink.PostsWeight(pl.Posts), Count: pl.Posts, FirstSeen: pl.FirstSeen, LastSeen: pl.LastSeen}
 		if pl.Posts > 1 {
 			ev.Text = fmt.Sprintf("%s (%d posts)", u.String(), pl.Posts)
 		}
 		if pl.Pinned {
-			ev = Evidence{Kind: LinkInPinned, Text: u.String(), Weight: PinnedWeight(h.Confidence), FirstSeen: pl.FirstSeen, LastSeen: pl.LastSeen}
+			ev = accountlink.Evidence{Kind: accountlink.LinkInPinned, Text: u.String(), Weight: accountlink.PinnedWeight(h.Confidence), FirstSeen: pl.FirstSeen, LastSeen: pl.LastSeen}
 		}
-		add(pl.Platform, pl.ChannelID, Target{Platform: string(h.Platform), Handle: h.Handle}, ev)
+		add(pl.Platform, pl.ChannelID, accountlink.Target{Platform: string(h.Platform), Handle: h.Handle}, ev)
 	}
 	// Same handle on two platforms.
-	groups := map[string][]*Account{}
+	groups := map[string][]*accountlink.Account{}
 	for i := range in.Accounts {
 		a := &in.Accounts[i]
 		if a.Username != "" {
@@ -113,8 +114,8 @@ func Suggest(in Inputs) []*Link {
 				if match {
 					text += ", both named " + strings.TrimSpace(b.Title)
 				}
-				add(a.Platform, a.ChannelID, Target{Platform: b.Platform, Handle: strings.ToLower(b.Username), ChannelID: b.ChannelID},
-					Evidence{Kind: SameHandle, Text: text, Weight: SameHandleWeight(h, match), FirstSeen: later(a.FirstSeen, b.FirstSeen), LastSeen: later(a.LastSeen, b.LastSeen)})
+				add(a.Platform, a.ChannelID, accountlink.Target{Platform: b.Platform, Handle: strings.ToLower(b.Username), ChannelID: b.ChannelID},
+					accountlink.Evidence{Kind: accountlink.SameHandle, Text: text, Weight: accountlink.SameHandleWeight(h, match), FirstSeen: later(a.FirstSeen, b.FirstSeen), LastSeen: later(a.LastSeen, b.LastSeen)})
 			}
 		}
 	}
@@ -124,13 +125,13 @@ func Suggest(in Inputs) []*Link {
 		k := pairKey{r.FromPlatform, r.FromChannelID, r.ToPlatform, strings.ToLower(r.ToHandle)}
 		l := out[k]
 		if l == nil {
-			if r.Status == Proposed && r.Evidence != Manual {
+			if r.Status == accountlink.Proposed && r.Evidence != accountlink.Manual {
 				continue // a proposal whose evidence is gone is left as it was
 			}
-			l = &Link{FromPlatform: r.FromPlatform, FromChannelID: r.FromChannelID, To: Target{Platform: r.ToPlatform, Handle: r.ToHandle, ChannelID: r.ToChannelID, URL: r.ToURL}}
+			l = &accountlink.Link{FromPlatform: r.FromPlatform, FromChannelID: r.FromChannelID, To: accountlink.Target{Platform: r.ToPlatform, Handle: r.ToHandle, ChannelID: r.ToChannelID, URL: r.ToURL}}
 			out[k] = l
 		}
-		if r.Status != Proposed && IsDecided(r.Version) && r.Version >= l.DecidedVersion {
+		if r.Status != accountlink.Proposed && accountlink.IsDecided(r.Version) && r.Version >= l.DecidedVersion {
 			l.Status, l.DecidedBy, l.DecidedVersion = r.Status, r.DecidedBy, r.Version
 		}
 		has := false
@@ -139,16 +140,16 @@ func Suggest(in Inputs) []*Link {
 		}
 		if !has {
 			w := 1.0
-			if r.Evidence != Manual {
+			if r.Evidence != accountlink.Manual {
 				w = storedWeight(r)
 			}
-			l.Evidence = append(l.Evidence, Evidence{Kind: r.Evidence, Text: r.EvidenceText, Weight: w, FirstSeen: r.FirstSeenAt, LastSeen: r.LastVerifiedAt})
+			l.Evidence = append(l.Evidence, accountlink.Evidence{Kind: r.Evidence, Text: r.EvidenceText, Weight: w, FirstSeen: r.FirstSeenAt, LastSeen: r.LastVerifiedAt})
 		}
 		if l.To.ChannelID == 0 {
 			l.To.ChannelID = r.ToChannelID
 		}
 	}
-	res := make([]*Link, 0, len(out))
+	res := make([]*accountlink.Link, 0, len(out))
 	for _, l := range out {
 		res = append(res, l)
 	}

@@ -7,9 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tidewatch/tidewatch/collector/importer/crosslink"
-	"github.com/tidewatch/tidewatch/collector/importer/importertest"
+	"github.com/tidewatch/tidewatch/analysis/crosslink"
+	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -18,54 +19,9 @@ var (
 	t1 = t0.Add(30 * 24 * time.Hour)
 )
 
-func TestCombine(t *testing.T) {
-	ev := func(kind string, w float64) crosslink.Evidence { return crosslink.Evidence{Kind: kind, Weight: w} }
-	require.Equal(t, 0.9, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.9)}))
-	require.Equal(t, 0.935, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.9), ev(crosslink.SameHandle, 0.35)}))
-	require.Equal(t, 0.9, crosslink.Combine([]crosslink.Evidence{ev(crosslink.HandleInAbout, 0.6), ev(crosslink.HandleInAbout, 0.9)}), "one weight per kind: the strongest")
-	require.Equal(t, 1.0, crosslink.Combine([]crosslink.Evidence{ev(crosslink.Manual, 1), ev(crosslink.SameHandle, 0.35)}))
-	require.Equal(t, 0.0, crosslink.Combine(nil))
-	require.InDelta(t, 0.1, crosslink.PostsWeight(1), 1e-9)
-	require.InDelta(t, 0.336, crosslink.PostsWeight(5), 1e-3)
-	require.Less(t, crosslink.PostsWeight(1000), 0.5+1e-9)
-	require.Equal(t, 0.15, crosslink.SameHandleWeight("abc", true))
-	require.Equal(t, 0.6, crosslink.SameHandleWeight("rybar_force", true))
-	require.Equal(t, 0.35, crosslink.SameHandleWeight("rybar_force", false))
-}
-
-func TestIDAndDecisionVersion(t *testing.T) {
-	id := crosslink.ID("telegram", 1, "twitter", "Rybar")
-	require.Len(t, id, 12)
-	require.Equal(t, id, crosslink.ID("telegram", 1, "twitter", "rybar"))
-	require.NotEqual(t, id, crosslink.ID("telegram", 2, "twitter", "rybar"))
-	d := crosslink.DecisionVersion(t0)
-	require.True(t, crosslink.IsDecided(d))
-	require.False(t, crosslink.IsDecided(schema.Version(t1.AddDate(50, 0, 0))), "no proposal's time reaches a decision")
-	require.Greater(t, crosslink.DecisionVersion(t1), d)
-}
-
-func TestAboutLinks(t *testing.T) {
-	ls := crosslink.AboutLinks(crosslink.Account{Platform: "telegram", ChannelID: 7, About: "News. X: @OpenWatch_en | t.me/other | instagram.com/openwatch | youtube.com/@openwatch", FirstSeen: t0, LastSeen: t1})
-	var got []string
-	for _, l := range ls {
-		got = append(got, l.To.Platform+":"+l.To.Handle+" "+l.To.URL)
-		rows := l.Rows()
-		require.Len(t, rows, 1)
-		require.Equal(t, crosslink.HandleInAbout, rows[0].Evidence)
-		require.Equal(t, crosslink.Proposed, rows[0].Status)
-		require.Equal(t, schema.Version(t1), rows[0].Version)
-		require.Equal(t, t0, rows[0].FirstSeenAt)
-	}
-	require.ElementsMatch(t, []string{
-		"twitter:openwatch_en https://x.com/openwatch_en",
-		"instagram:openwatch https://www.instagram.com/openwatch",
-		"youtube:openwatch https://www.youtube.com/@openwatch",
-	}, got, "t.me/other is the account's own platform: a mention, not a cross-platform link")
-}
-
 func TestSuggestKeepsDecisions(t *testing.T) {
 	in := crosslink.Inputs{
-		Accounts: []crosslink.Account{
+		Accounts: []accountlink.Account{
 			{Platform: "telegram", ChannelID: 7, Username: "openwatch", Title: "Open Watch", About: "Follow us: x.com/openwatch", FirstSeen: t0, LastSeen: t1},
 			{Platform: "twitter", ChannelID: 99, Username: "OpenWatch", Title: "Open Watch", FirstSeen: t0, LastSeen: t1},
 		},
@@ -75,8 +31,8 @@ func TestSuggestKeepsDecisions(t *testing.T) {
 			{Platform: "telegram", ChannelID: 7, URL: "https://example.org/article", Posts: 3, FirstSeen: t0, LastSeen: t1},
 		},
 	}
-	byKey := func(ls []*crosslink.Link) map[string]*crosslink.Link {
-		m := map[string]*crosslink.Link{}
+	byKey := func(ls []*accountlink.Link) map[string]*accountlink.Link {
+		m := map[string]*accountlink.Link{}
 		for _, l := range ls {
 			m[l.FromPlatform+">"+l.To.Platform+":"+l.To.Handle] = l
 		}
@@ -94,41 +50,26 @@ func TestSuggestKeepsDecisions(t *testing.T) {
 	require.Equal(t, 0.8, got["telegram>bluesky:openwatch.bsky.social"].Confidence())
 
 	// A researcher rejects the X link; suggesting again keeps the decision and its version.
-	decided := crosslink.DecisionVersion(t1.Add(time.Hour))
+	decided := accountlink.DecisionVersion(t1.Add(time.Hour))
 	for _, r := range tw.Rows() {
-		r.Status, r.DecidedBy, r.Version = crosslink.Rejected, "ana", decided
+		r.Status, r.DecidedBy, r.Version = accountlink.Rejected, "ana", decided
 		in.Existing = append(in.Existing, r)
 	}
 	in.Existing = append(in.Existing, schema.AccountLink{FromPlatform: "telegram", FromChannelID: 7, ToPlatform: "vk", ToHandle: "openwatch",
-		Evidence: crosslink.Manual, EvidenceText: "seen in a video", Confidence: 1, Status: crosslink.Accepted, DecidedBy: "ana", Version: decided})
+		Evidence: accountlink.Manual, EvidenceText: "seen in a video", Confidence: 1, Status: accountlink.Accepted, DecidedBy: "ana", Version: decided})
 	again := byKey(crosslink.Suggest(in))
 	require.Len(t, again, 5)
 	for _, r := range again["telegram>twitter:openwatch"].Rows() {
-		require.Equal(t, crosslink.Rejected, r.Status)
+		require.Equal(t, accountlink.Rejected, r.Status)
 		require.Equal(t, "ana", r.DecidedBy)
 		require.Equal(t, decided, r.Version)
 	}
 	vk := again["telegram>vk:openwatch"]
 	require.Equal(t, 1.0, vk.Confidence())
-	require.Equal(t, crosslink.Accepted, vk.Rows()[0].Status)
+	require.Equal(t, accountlink.Accepted, vk.Rows()[0].Status)
 }
 
-func TestParseAccountRefAndActorID(t *testing.T) {
-	for in, want := range map[string]crosslink.AccountRef{
-		"telegram:@Rybar":             {Platform: "telegram", Handle: "rybar"},
-		"Twitter:rybar_force":         {Platform: "twitter", Handle: "rybar_force"},
-		"telegram:id:1326223284":      {Platform: "telegram", ChannelID: 1326223284},
-		"mastodon:@a@mastodon.social": {Platform: "mastodon", Handle: "a@mastodon.social"},
-		"gettr:SomeOne":               {Platform: "gettr", Handle: "someone"},
-	} {
-		got, err := crosslink.ParseAccountRef(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-	for _, in := range []string{"rybar", "telegram:", "telegram:id:x", ":x", "telegram:a b"} {
-		_, err := crosslink.ParseAccountRef(in)
-		require.Error(t, err, in)
-	}
+func TestActorID(t *testing.T) {
 	id, err := crosslink.ActorID("  Rybar (military blog) ")
 	require.NoError(t, err)
 	require.Equal(t, "rybar-military-blog", id)
@@ -138,7 +79,7 @@ func TestParseAccountRefAndActorID(t *testing.T) {
 
 // TestClickHouse runs the queries of Load on a real server, then suggest, decide and actors.
 func TestClickHouse(t *testing.T) {
-	db := importertest.ClickHouse(t)
+	db := openClickHouse(t)
 	ctx := context.Background()
 	opts := store.WriterOptions{SpoolDir: t.TempDir()}
 	write := func(table string, rows any) {
@@ -210,10 +151,10 @@ func TestClickHouse(t *testing.T) {
 	}
 	require.NotEmpty(t, twID)
 
-	done, err := crosslink.Decide(ctx, db, w, []string{twID[:8]}, crosslink.Accepted, "ana", t1)
+	done, err := crosslink.Decide(ctx, db, w, []string{twID[:8]}, accountlink.Accepted, "ana", t1)
 	require.NoError(t, err)
 	require.Equal(t, []string{twID}, done)
-	_, err = crosslink.Decide(ctx, db, w, []string{"ffffffffffff"}, crosslink.Accepted, "ana", t1)
+	_, err = crosslink.Decide(ctx, db, w, []string{"ffffffffffff"}, accountlink.Accepted, "ana", t1)
 	require.ErrorIs(t, err, crosslink.ErrNoLink)
 
 	// Suggest again: the decision stays.
@@ -227,7 +168,7 @@ func TestClickHouse(t *testing.T) {
 	require.NoError(t, err)
 	for _, p := range crosslink.Pairs(stored) {
 		if p.ID == twID {
-			require.Equal(t, crosslink.Accepted, p.Status)
+			require.Equal(t, accountlink.Accepted, p.Status)
 			require.Len(t, p.Rows, 2)
 		}
 	}
@@ -235,13 +176,13 @@ func TestClickHouse(t *testing.T) {
 	// An actor from the accepted link, then one account removed.
 	ends, err := crosslink.LinkEnds(ctx, db, []string{twID})
 	require.NoError(t, err)
-	require.Equal(t, []crosslink.AccountRef{{Platform: "telegram", Handle: "openwatch", ChannelID: 7}, {Platform: "twitter", Handle: "openwatch", ChannelID: 99}}, ends)
+	require.Equal(t, []accountlink.AccountRef{{Platform: "telegram", Handle: "openwatch", ChannelID: 7}, {Platform: "twitter", Handle: "openwatch", ChannelID: 99}}, ends)
 	aw, err := store.NewWriter[schema.ActorAccount](db, schema.TableActorAccounts, opts)
 	require.NoError(t, err)
 	rows, err := crosslink.ActorRows("Open Watch", ends, false, "", t1)
 	require.NoError(t, err)
 	require.NoError(t, aw.Write(ctx, rows...))
-	refs, err := crosslink.Resolve(ctx, db, []crosslink.AccountRef{{Platform: "twitter", Handle: "openwatch"}, {Platform: "vk", Handle: "openwatch"}})
+	refs, err := crosslink.Resolve(ctx, db, []accountlink.AccountRef{{Platform: "twitter", Handle: "openwatch"}, {Platform: "vk", Handle: "openwatch"}})
 	require.NoError(t, err)
 	require.EqualValues(t, 99, refs[0].ChannelID)
 	require.Zero(t, refs[1].ChannelID)
@@ -255,4 +196,20 @@ func TestClickHouse(t *testing.T) {
 	require.Equal(t, "open-watch", actors[0].ID)
 	require.Len(t, actors[0].Accounts, 1)
 	require.Equal(t, "telegram", actors[0].Accounts[0].Platform)
+}
+
+// openClickHouse starts a throwaway migrated ClickHouse and opens it. It skips under -short
+// only.
+func openClickHouse(t *testing.T) *store.DB {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("ClickHouse integration test (skipped under -short)")
+	}
+	srv := chtest.Migrated(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := store.Open(ctx, store.Options{Addr: []string{srv.Addr()}, Database: srv.Database})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
