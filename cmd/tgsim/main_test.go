@@ -54,6 +54,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"truth", "--channels", "10", "--until", "soon"}, `--until "soon": want an RFC3339 time or a duration`},
 		{[]string{"truth", "--channels", "10", "--ages", "1h,-2h"}, `--ages "-2h": want positive durations`},
 		{[]string{"truth", "--channels", "10", "--every", "1s"}, `--every "1s": want a duration of at least 1m`},
+		{[]string{"load-truth", "--channels", "10"}, "--run-id is required"},
+		{[]string{"load-truth", "--channels", "10", "--run-id", "r", "--until", "soon"}, `--until "soon": want an RFC3339 time or a duration`},
+		{[]string{"load-truth", "--channels", "5", "--run-id", "r"}, "--channels 5: want 10 to 100000"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
 	} {
 		code, _, stderr := run(t, context.Background(), tc.args...)

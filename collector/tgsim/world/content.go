@@ -119,7 +119,7 @@ func (w *World) postText(ch *channel, id int, t int64, out *textOut) {
 	var mix linkMix
 	nl := r.poisson(ls.PerPost)
 	if nl > 0 {
-		mix = mixAt(&w.communities[ch.community].mix, w.takedowns, t)
+		mix = mixAt(&w.communities[ch.community].mix, ch.community, w.takedowns, t)
 	}
 	for ; nl > 0; nl-- {
 		p := r.pick(mix[:])

@@ -33,13 +33,25 @@
 //
 // Counters of a post at age a are max*(1-exp(-a/tau)) for views, forwards,
 // comments and each reaction, with max and tau fixed per post: monotone in
-// age, saturating within days, cheap at any time.
+// age, saturating within days, cheap at any time. A post's final views are
+// the channel's subscribers at posting times its planted reach times the
+// post's multiplier (lognormal, median 1: its overperformance) times a
+// factor for attack bursts.
+//
+// The truth (World.Truth) exports, besides what a perfect collector would
+// record, what the world planted: the spec, growth models with their
+// changepoints and noise-free values at each snapshot, reach and ERR per
+// channel, each post's multiplier, the channels each attack affected, the
+// audience reincarnations carry over, forward-source weights, and every
+// community's expected link mix around each takedown with its
+// Jensen-Shannon shift.
 //
 // Texts mix words, emoji and Cyrillic (entity offsets are UTF-16), hashtags,
 // @mentions of world channels, and links: url entities (with or without a
 // scheme) and text_url entities hiding the destination. Each link's platform
 // is drawn from the community's mix at the post's time; a takedown event
-// shrinks its platform's share over a few days and hands it to the platforms
+// shrinks its platform's share over a few days, in the community it names
+// (every community when it names none), and hands it to the platforms
 // people move to (telegram, bluesky, gab, rumble, truthsocial, ...). Links to
 // telegram point at world channels (t.me/name, t.me/name/123), invite links
 // or channels outside the world.

@@ -118,9 +118,21 @@ type postPlan struct {
 	size     int
 	firstID  int32
 	hasFwdCh bool
+	// mult is the post's planted overperformance factor: its final views
+	// over those of a median post of the channel at the time (median 1).
+	mult float64
+	// burstF is the attack bursts' factor on the post's views.
+	burstF float64
+	// expViews is the final views of a median post of the channel at the
+	// time: vmax is expViews times mult.
+	expViews float64
 }
 
 const maxAlbumSize = 10
+
+// viewSpread is the log-scale sigma of posts' final views around the
+// channel's median post: a post's multiplier is lognormal(1, viewSpread).
+const viewSpread = 0.5
 
 // decidePost draws a post's plan from its content stream. It is shared by
 // history building and the truth export, so both agree.
@@ -175,7 +187,10 @@ func (w *World) decidePost(ch *channel, id int32, t int64, size int, pinned bool
 	}
 	c := sp.Counters
 	subs := math.Max(float64(w.subscribers(ch, t)), 1)
-	p.vmax = subs * ch.reach * r.lognormal(1, 0.5) * math.Sqrt(w.burst(ch, t))
+	p.mult = r.lognormal(1, viewSpread)
+	p.burstF = math.Sqrt(w.burst(ch, t))
+	p.vmax = subs * ch.reach * p.mult * p.burstF
+	p.expViews = subs * ch.reach * p.burstF
 	p.tau = c.Saturation.D().Seconds() * r.lognormal(1, 0.35)
 	p.fmax = p.vmax * c.ForwardRate * r.lognormal(1, 0.8)
 	p.rmax = p.vmax * c.ReactionRate * r.lognormal(1, 0.6)

@@ -78,7 +78,12 @@ type takedown struct {
 	at       int64
 	platform int
 	share    float64
+	// community is the community whose links shift (-1 = all).
+	community int
 }
+
+// affects reports whether the takedown shifts community c's links.
+func (td *takedown) affects(c int) bool { return td.community < 0 || td.community == c }
 
 // takedownFall is how fast links to a taken-down platform fall away (e-folding, seconds).
 const takedownFall = 3 * 86400
@@ -95,32 +100,39 @@ func init() {
 	}
 }
 
-// mixAt returns the link mix at time t: the base weights with every takedown
-// that happened by t applied. A takedown removes share of its platform's
-// weight, ramping in over a few days, and hands that mass to the platforms
-// people move to, in proportion to their rise shares.
-func mixAt(base *linkMix, takedowns []takedown, t int64) linkMix {
+// mixAt returns community c's link mix at time t: its base weights with
+// every takedown that concerns c and happened by t applied. A takedown
+// removes share of its platform's weight, ramping in over a few days, and
+// hands that mass to the platforms people move to, in proportion to their
+// rise shares. A takedown that names another community leaves c's mix alone.
+func mixAt(base *linkMix, c int, takedowns []takedown, t int64) linkMix {
 	m := *base
-	for _, td := range takedowns {
-		if t < td.at {
+	for i := range takedowns {
+		td := &takedowns[i]
+		if t < td.at || !td.affects(c) {
 			continue
 		}
-		ramp := 1 - math.Exp(-float64(t-td.at)/takedownFall)
-		lost := m[td.platform] * td.share * ramp
-		m[td.platform] -= lost
-		rise := 0.0
-		for i, p := range platformTable {
-			if i != td.platform {
-				rise += p.rise
-			}
-		}
-		for i, p := range platformTable {
-			if i != td.platform && p.rise > 0 {
-				m[i] += lost * p.rise / rise
-			}
-		}
+		td.apply(&m, 1-math.Exp(-float64(t-td.at)/takedownFall))
 	}
 	return m
+}
+
+// apply moves the share of the takedown's platform times ramp (0 to 1) to
+// the platforms people move to.
+func (td *takedown) apply(m *linkMix, ramp float64) {
+	lost := m[td.platform] * td.share * ramp
+	m[td.platform] -= lost
+	rise := 0.0
+	for i, p := range platformTable {
+		if i != td.platform {
+			rise += p.rise
+		}
+	}
+	for i, p := range platformTable {
+		if i != td.platform && p.rise > 0 {
+			m[i] += lost * p.rise / rise
+		}
+	}
 }
 
 // urlBuilder writes plausible URLs for each platform.

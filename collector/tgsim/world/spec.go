@@ -19,150 +19,150 @@ import (
 type Spec struct {
 	// Channels is the number of independently created channels (10 to
 	// 100,000). Reincarnations of banned channels come on top of it.
-	Channels int `yaml:"channels"`
+	Channels int `yaml:"channels" json:"channels"`
 	// Communities is the number of communities channels belong to.
-	Communities int `yaml:"communities"`
+	Communities int `yaml:"communities" json:"communities"`
 	// Start is the beginning of the simulated period.
-	Start time.Time `yaml:"start"`
+	Start time.Time `yaml:"start" json:"start"`
 	// Duration is the length of the simulated period; nothing new happens after it.
-	Duration Duration `yaml:"duration"`
+	Duration Duration `yaml:"duration" json:"duration"`
 	// History is how far before Start the oldest channels were created:
 	// channels that exist at Start come with back histories this long at most.
-	History Duration `yaml:"history"`
+	History Duration `yaml:"history" json:"history"`
 	// CreatedDuring is the share of channels created during the period.
-	CreatedDuring float64 `yaml:"created_during"`
+	CreatedDuring float64 `yaml:"created_during" json:"created_during"`
 	// Text turns message text on; without it posts carry no text, entities or links.
-	Text bool `yaml:"text"`
+	Text bool `yaml:"text" json:"text"`
 	// Posting shapes the posting process.
-	Posting PostingSpec `yaml:"posting"`
+	Posting PostingSpec `yaml:"posting" json:"posting"`
 	// Counters shapes views, forwards, replies and reactions.
-	Counters CounterSpec `yaml:"counters"`
+	Counters CounterSpec `yaml:"counters" json:"counters"`
 	// Links shapes links, mentions and hashtags in texts.
-	Links LinkSpec `yaml:"links"`
+	Links LinkSpec `yaml:"links" json:"links"`
 	// Growth shapes subscriber trajectories.
-	Growth GrowthSpec `yaml:"growth"`
+	Growth GrowthSpec `yaml:"growth" json:"growth"`
 	// Lifecycle sets how often identities change and channels disappear.
-	Lifecycle LifecycleSpec `yaml:"lifecycle"`
+	Lifecycle LifecycleSpec `yaml:"lifecycle" json:"lifecycle"`
 	// Flags sets the shares of verified, scam, fake and restricted channels.
-	Flags FlagSpec `yaml:"flags"`
+	Flags FlagSpec `yaml:"flags" json:"flags"`
 	// Events are world events: attacks (posting bursts, audience jumps) and
 	// takedowns (a platform's links fall away; on telegram, a ban wave).
-	Events []EventSpec `yaml:"events"`
+	Events []EventSpec `yaml:"events" json:"events"`
 }
 
 // PostingSpec shapes each channel's posting process.
 type PostingSpec struct {
 	// PerDay is the median number of posts per channel per day.
-	PerDay float64 `yaml:"per_day"`
+	PerDay float64 `yaml:"per_day" json:"per_day"`
 	// Spread is the log-scale sigma of channels' posting rates around PerDay.
-	Spread float64 `yaml:"spread"`
+	Spread float64 `yaml:"spread" json:"spread"`
 	// DailyCycle is the depth of the daily cycle: 0 posts evenly round the
 	// clock, 1 posts nothing in the community's night.
-	DailyCycle float64 `yaml:"daily_cycle"`
+	DailyCycle float64 `yaml:"daily_cycle" json:"daily_cycle"`
 	// Albums is the share of posts that are albums of 2 to 10 messages.
-	Albums float64 `yaml:"albums"`
+	Albums float64 `yaml:"albums" json:"albums"`
 	// Media is the share of single-message posts that carry a photo, video or document.
-	Media float64 `yaml:"media"`
+	Media float64 `yaml:"media" json:"media"`
 	// Edits is the share of posts edited after posting.
-	Edits float64 `yaml:"edits"`
+	Edits float64 `yaml:"edits" json:"edits"`
 	// Deletions is the share of posts deleted some time after posting.
-	Deletions float64 `yaml:"deletions"`
+	Deletions float64 `yaml:"deletions" json:"deletions"`
 	// Forwards is the share of posts that are forwards.
-	Forwards float64 `yaml:"forwards"`
+	Forwards float64 `yaml:"forwards" json:"forwards"`
 	// SameCommunity is the share of channel forwards whose source is in the same community.
-	SameCommunity float64 `yaml:"same_community"`
+	SameCommunity float64 `yaml:"same_community" json:"same_community"`
 	// HiddenForwards is the share of forwards from persons with hidden accounts.
-	HiddenForwards float64 `yaml:"hidden_forwards"`
+	HiddenForwards float64 `yaml:"hidden_forwards" json:"hidden_forwards"`
 	// Replies is the share of posts that reply to an earlier post of the channel.
-	Replies float64 `yaml:"replies"`
+	Replies float64 `yaml:"replies" json:"replies"`
 	// LinkedChats is the share of channels with a discussion group, whose
 	// posts then count comments (the replies counter).
-	LinkedChats float64 `yaml:"linked_chats"`
+	LinkedChats float64 `yaml:"linked_chats" json:"linked_chats"`
 }
 
 // CounterSpec shapes post counters. Each counter of a post saturates as
 // max*(1-exp(-age/tau)), with max and tau fixed per post.
 type CounterSpec struct {
 	// Reach is the median of a post's final views over the channel's subscribers.
-	Reach float64 `yaml:"reach"`
+	Reach float64 `yaml:"reach" json:"reach"`
 	// Saturation is the median time constant tau of the counters.
-	Saturation Duration `yaml:"saturation"`
+	Saturation Duration `yaml:"saturation" json:"saturation"`
 	// ForwardRate is the median of final forwards over final views.
-	ForwardRate float64 `yaml:"forward_rate"`
+	ForwardRate float64 `yaml:"forward_rate" json:"forward_rate"`
 	// ReactionRate is the median of final reactions over final views.
-	ReactionRate float64 `yaml:"reaction_rate"`
+	ReactionRate float64 `yaml:"reaction_rate" json:"reaction_rate"`
 	// CommentRate is the median of final comments over final views (channels with a discussion group).
-	CommentRate float64 `yaml:"comment_rate"`
+	CommentRate float64 `yaml:"comment_rate" json:"comment_rate"`
 }
 
 // LinkSpec shapes what texts link to.
 type LinkSpec struct {
 	// PerPost is the mean number of outlinks per post.
-	PerPost float64 `yaml:"per_post"`
+	PerPost float64 `yaml:"per_post" json:"per_post"`
 	// Hidden is the share of outlinks hidden behind link text (text_url entities).
-	Hidden float64 `yaml:"hidden"`
+	Hidden float64 `yaml:"hidden" json:"hidden"`
 	// Mentions is the mean number of @mentions of other channels per post.
-	Mentions float64 `yaml:"mentions"`
+	Mentions float64 `yaml:"mentions" json:"mentions"`
 	// Hashtags is the mean number of hashtags per post.
-	Hashtags float64 `yaml:"hashtags"`
+	Hashtags float64 `yaml:"hashtags" json:"hashtags"`
 	// Invites is the share of posts carrying an invite link t.me/+HASH.
-	Invites float64 `yaml:"invites"`
+	Invites float64 `yaml:"invites" json:"invites"`
 	// Platforms overrides the base weights of outlink destination platforms
 	// (platform token -> weight); unnamed platforms keep their defaults.
-	Platforms map[string]float64 `yaml:"platforms"`
+	Platforms map[string]float64 `yaml:"platforms" json:"platforms,omitempty"`
 }
 
 // GrowthSpec shapes subscriber trajectories.
 type GrowthSpec struct {
 	// Logistic, Exponential and Decline weight the mix of growth models.
-	Logistic    float64 `yaml:"logistic"`
-	Exponential float64 `yaml:"exponential"`
-	Decline     float64 `yaml:"decline"`
+	Logistic    float64 `yaml:"logistic" json:"logistic"`
+	Exponential float64 `yaml:"exponential" json:"exponential"`
+	Decline     float64 `yaml:"decline" json:"decline"`
 	// Initial is the median number of subscribers at creation.
-	Initial float64 `yaml:"initial"`
+	Initial float64 `yaml:"initial" json:"initial"`
 	// Capacity is the median carrying capacity K of logistic channels.
-	Capacity float64 `yaml:"capacity"`
+	Capacity float64 `yaml:"capacity" json:"capacity"`
 	// Rate is the median growth rate per day.
-	Rate float64 `yaml:"rate"`
+	Rate float64 `yaml:"rate" json:"rate"`
 	// Noise is the relative noise of subscriber counts (sigma).
-	Noise float64 `yaml:"noise"`
+	Noise float64 `yaml:"noise" json:"noise"`
 	// Shocks is the expected number of random audience jumps per channel and year.
-	Shocks float64 `yaml:"shocks"`
+	Shocks float64 `yaml:"shocks" json:"shocks"`
 }
 
 // LifecycleSpec sets identity changes and disappearances. Probabilities
 // apply per channel over the simulated period.
 type LifecycleSpec struct {
 	// NoUsername is the share of channels without a username (reachable only by id).
-	NoUsername float64 `yaml:"no_username"`
+	NoUsername float64 `yaml:"no_username" json:"no_username"`
 	// Renames is the probability that a channel changes its username.
-	Renames float64 `yaml:"renames"`
+	Renames float64 `yaml:"renames" json:"renames"`
 	// TitleChanges is the mean number of title changes per channel.
-	TitleChanges float64 `yaml:"title_changes"`
+	TitleChanges float64 `yaml:"title_changes" json:"title_changes"`
 	// AboutChanges is the mean number of about-text changes per channel.
-	AboutChanges float64 `yaml:"about_changes"`
+	AboutChanges float64 `yaml:"about_changes" json:"about_changes"`
 	// PhotoChanges is the mean number of photo changes per channel.
-	PhotoChanges float64 `yaml:"photo_changes"`
+	PhotoChanges float64 `yaml:"photo_changes" json:"photo_changes"`
 	// Private is the probability that a channel goes private.
-	Private float64 `yaml:"private"`
+	Private float64 `yaml:"private" json:"private"`
 	// Bans is the probability that a channel is banned.
-	Bans float64 `yaml:"bans"`
+	Bans float64 `yaml:"bans" json:"bans"`
 	// Deletions is the probability that a channel is deleted by its owner.
-	Deletions float64 `yaml:"deletions"`
+	Deletions float64 `yaml:"deletions" json:"deletions"`
 	// Reincarnations is the probability that a banned channel reappears as a new channel.
-	Reincarnations float64 `yaml:"reincarnations"`
+	Reincarnations float64 `yaml:"reincarnations" json:"reincarnations"`
 	// ReincarnationLag is the median time from a ban to the new channel.
-	ReincarnationLag Duration `yaml:"reincarnation_lag"`
+	ReincarnationLag Duration `yaml:"reincarnation_lag" json:"reincarnation_lag"`
 	// Carryover is the median share of the old audience the new channel starts with.
-	Carryover float64 `yaml:"carryover"`
+	Carryover float64 `yaml:"carryover" json:"carryover"`
 }
 
 // FlagSpec sets the shares of flagged channels.
 type FlagSpec struct {
-	Verified   float64 `yaml:"verified"`
-	Scam       float64 `yaml:"scam"`
-	Fake       float64 `yaml:"fake"`
-	Restricted float64 `yaml:"restricted"`
+	Verified   float64 `yaml:"verified" json:"verified"`
+	Scam       float64 `yaml:"scam" json:"scam"`
+	Fake       float64 `yaml:"fake" json:"fake"`
+	Restricted float64 `yaml:"restricted" json:"restricted"`
 }
 
 // Event kinds.
@@ -177,24 +177,24 @@ const (
 // EventSpec is one world event.
 type EventSpec struct {
 	// Kind is "attack" or "takedown".
-	Kind string `yaml:"kind"`
+	Kind string `yaml:"kind" json:"kind"`
 	// Name labels the event in the truth (defaults to kind and date).
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name,omitempty"`
 	// At is when the event happens.
-	At time.Time `yaml:"at"`
+	At time.Time `yaml:"at" json:"at"`
 	// Community is the 0-based community affected; absent means all.
-	Community *int `yaml:"community"`
+	Community *int `yaml:"community" json:"community,omitempty"`
 	// Burst is an attack's posting-rate multiplier right after the event (>= 1).
-	Burst float64 `yaml:"burst"`
+	Burst float64 `yaml:"burst" json:"burst,omitempty"`
 	// Decay is how fast the burst fades (e-folding time).
-	Decay Duration `yaml:"decay"`
+	Decay Duration `yaml:"decay" json:"decay,omitempty"`
 	// Jump is an attack's audience jump factor for affected channels (1 = none).
-	Jump float64 `yaml:"jump"`
+	Jump float64 `yaml:"jump" json:"jump,omitempty"`
 	// Platform is a takedown's platform token (twitter, facebook, telegram, ...).
-	Platform string `yaml:"platform"`
+	Platform string `yaml:"platform" json:"platform,omitempty"`
 	// Share is, for a telegram takedown, the share of the community's channels
 	// banned; for another platform, the share of its links that disappear.
-	Share float64 `yaml:"share"`
+	Share float64 `yaml:"share" json:"share,omitempty"`
 }
 
 // Duration is a time.Duration that YAML may also write with days and weeks

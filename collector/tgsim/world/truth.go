@@ -3,6 +3,8 @@ package world
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"time"
 )
@@ -27,10 +29,13 @@ type TruthOptions struct {
 // Truth is what a perfect collector would record for a schedule. Every
 // slice is sorted, so its JSON is deterministic.
 type Truth struct {
-	Seed        int64             `json:"seed"`
-	Start       time.Time         `json:"start"`
-	End         time.Time         `json:"end"`
-	Until       time.Time         `json:"until"`
+	Seed  int64     `json:"seed"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Until time.Time `json:"until"`
+	// Spec is the spec the world was built from (its events include those
+	// after Until, which WorldEvents leaves out).
+	Spec        Spec              `json:"spec"`
 	Platforms   []string          `json:"platforms"`
 	Communities []TruthCommunity  `json:"communities"`
 	WorldEvents []TruthWorldEvent `json:"world_events"`
@@ -38,10 +43,16 @@ type Truth struct {
 	Snapshots   []TruthSnapshot   `json:"snapshots"`
 	Events      []TruthEvent      `json:"events"`
 	Accounts    []TruthAccount    `json:"accounts"`
-	Posts       []TruthPost       `json:"posts"`
-	Links       []PlantedLink     `json:"links"`
-	Mentions    []PlantedMention  `json:"mentions"`
-	Forwards    []ForwardEdge     `json:"forwards"`
+	// Reincarnations are the channels that replace a banned predecessor,
+	// with the audience they carry over.
+	Reincarnations []TruthReincarnation `json:"reincarnations"`
+	// LinkMix is the expected outbound link mix of every community before
+	// and after each takedown by Until.
+	LinkMix  []TruthLinkMix   `json:"link_mix"`
+	Posts    []TruthPost      `json:"posts"`
+	Links    []PlantedLink    `json:"links"`
+	Mentions []PlantedMention `json:"mentions"`
+	Forwards []ForwardEdge    `json:"forwards"`
 }
 
 // TruthCommunity is a community and its channels.
@@ -55,6 +66,8 @@ type TruthCommunity struct {
 
 // TruthWorldEvent is a spec event as it happened.
 type TruthWorldEvent struct {
+	// Index is the event's position in Spec.Events.
+	Index     int       `json:"index"`
 	Name      string    `json:"name"`
 	Kind      string    `json:"kind"`
 	At        time.Time `json:"at"`
@@ -64,6 +77,11 @@ type TruthWorldEvent struct {
 	Decay     Duration  `json:"decay,omitempty"`
 	Jump      float64   `json:"jump,omitempty"`
 	Share     float64   `json:"share,omitempty"`
+	// Channels are, for an attack, the channels whose posting it bursts
+	// (those existing at the attack also get its audience jump, a
+	// changepoint with cause "attack: <name>"), ascending; channels created
+	// after Until or outside TruthOptions.Channels are left out.
+	Channels []int64 `json:"channels,omitempty"`
 }
 
 // TruthSpan is a value holding from a time until the next span of its list.
@@ -98,8 +116,87 @@ type TruthChannel struct {
 	// PostsPerDay is the planted mean posting rate (before cycles and bursts).
 	PostsPerDay float64 `json:"posts_per_day"`
 	// Sources are the channels it forwards from (planted).
-	Sources []int64     `json:"sources"`
-	Growth  TruthGrowth `json:"growth"`
+	Sources []int64 `json:"sources"`
+	// SourceWeights are the planted weights of the sources (summing to 1,
+	// ascending by source): the chance that a forward from a world channel
+	// draws that source first. A draw whose source has no recent post
+	// readable at the time is drawn again, then falls back to a hidden name.
+	SourceWeights []TruthSourceWeight `json:"source_weights"`
+	// Reach is the planted median of a post's final views over the
+	// channel's subscribers at posting time (outside attack bursts).
+	Reach float64 `json:"reach"`
+	// ERR is the planted engagement rate by reach, in percent: expected
+	// final views per post over subscribers times 100, outside attack
+	// bursts. Posts' views are Reach times a lognormal multiplier of median
+	// 1, so ERR = 100 Reach E[multiplier]. Views reach (1 - e^(-age/tau))
+	// of their final value at an age.
+	ERR float64 `json:"err"`
+	// Carryover is, for a reincarnation, the share of its banned
+	// predecessor's audience it starts with (see Truth.Reincarnations).
+	Carryover float64     `json:"carryover,omitempty"`
+	Growth    TruthGrowth `json:"growth"`
+}
+
+// TruthSourceWeight is one planted forward source of a channel.
+type TruthSourceWeight struct {
+	Source int64   `json:"source"`
+	Weight float64 `json:"weight"`
+}
+
+// TruthReincarnation is a channel that replaces a banned predecessor.
+type TruthReincarnation struct {
+	Channel     int64     `json:"channel"`
+	Predecessor int64     `json:"predecessor"`
+	BannedAt    time.Time `json:"banned_at"`
+	Created     time.Time `json:"created"`
+	// Lag is the time from the ban to the new channel.
+	Lag Duration `json:"lag"`
+	// Carryover is the planted share of the predecessor's audience the new
+	// channel starts with: InitialAudience = max(Carryover *
+	// PredecessorAudience, 5).
+	Carryover float64 `json:"carryover"`
+	// PredecessorAudience is the predecessor's subscriber count (before
+	// rounding, at least 10) just before its ban.
+	PredecessorAudience float64 `json:"predecessor_audience"`
+	// InitialAudience is the new channel's audience at creation (its
+	// growth N0); it grows back toward its own capacity K from there.
+	InitialAudience float64 `json:"initial_audience"`
+}
+
+// TruthShare is one destination platform's share of outlinks.
+type TruthShare struct {
+	Platform string  `json:"platform"`
+	Share    float64 `json:"share"`
+}
+
+// TruthLinkMix is a community's expected outbound link mix around one
+// takedown. The shares are those of the links a post of the community
+// writes itself (not forwarded; pinned posts aside), by destination
+// platform, invite links included as telegram; every platform is listed,
+// in Platforms order.
+type TruthLinkMix struct {
+	// EventIndex, Event and At name the takedown; Platform is the platform
+	// taken down.
+	EventIndex int       `json:"event_index"`
+	Event      string    `json:"event"`
+	At         time.Time `json:"at"`
+	Platform   string    `json:"platform"`
+	Community  int       `json:"community"`
+	// Treated is true when the takedown concerns the community (it names
+	// the community, or names none). Untreated communities' mixes do not
+	// shift: Before equals After. A telegram takedown (a ban wave) shifts
+	// no link mix.
+	Treated bool `json:"treated"`
+	// Before is the mix at the takedown, earlier takedowns applied as they
+	// stand then; After is that mix once this takedown has taken full
+	// effect (its platform's links fall away with an e-folding time of
+	// Ramp, so a window starting three Ramps later sees 95% of the shift).
+	Before []TruthShare `json:"before"`
+	After  []TruthShare `json:"after"`
+	Ramp   Duration     `json:"ramp"`
+	// JSShift is the Jensen-Shannon divergence between Before and After,
+	// in nats (natural log; at most ln 2).
+	JSShift float64 `json:"js_shift"`
 }
 
 // TruthGrowth is a planted subscriber trajectory (see the growth models).
@@ -141,10 +238,14 @@ type TruthSnapshot struct {
 	Title       string    `json:"title"`
 	About       string    `json:"about"`
 	PinnedMsgID int       `json:"pinned_msg_id"`
-	Verified    bool      `json:"verified,omitempty"`
-	Scam        bool      `json:"scam,omitempty"`
-	Fake        bool      `json:"fake,omitempty"`
-	Restricted  bool      `json:"restricted,omitempty"`
+	// ModelSubscribers is the planted trajectory at the time without the
+	// noise (jumps included), next to the observed Subscribers; zero when
+	// the channel is not active.
+	ModelSubscribers float64 `json:"model_subscribers"`
+	Verified         bool    `json:"verified,omitempty"`
+	Scam             bool    `json:"scam,omitempty"`
+	Fake             bool    `json:"fake,omitempty"`
+	Restricted       bool    `json:"restricted,omitempty"`
 }
 
 // Truth event kinds.
@@ -205,8 +306,20 @@ type TruthPost struct {
 	FwdFromName string     `json:"fwd_from_name,omitempty"`
 	ReplyTo     int        `json:"reply_to,omitempty"`
 	// TextLength is in UTF-16 code units.
-	TextLength int             `json:"text_length"`
-	Counters   []TruthCounters `json:"counters,omitempty"`
+	TextLength int `json:"text_length"`
+	// The planted views of a post (not of service messages; the messages
+	// of an album share them). FinalViews is what its views counter
+	// saturates at: ExpectedViews (the channel's median post at the time:
+	// subscribers times Reach times Burst) times Multiplier, the post's
+	// planted overperformance factor (lognormal, median 1). Burst is the
+	// factor attack bursts put on views (1 outside bursts). Views at age a
+	// are FinalViews (1 - e^(-a/TauSeconds)), truncated.
+	Multiplier    float64         `json:"multiplier,omitempty"`
+	Burst         float64         `json:"burst,omitempty"`
+	ExpectedViews float64         `json:"expected_views,omitempty"`
+	FinalViews    float64         `json:"final_views,omitempty"`
+	TauSeconds    float64         `json:"tau_seconds,omitempty"`
+	Counters      []TruthCounters `json:"counters,omitempty"`
 }
 
 // TruthCounters are a post's counters at an age.
@@ -248,21 +361,24 @@ func (w *World) Truth(opts TruthOptions) (*Truth, error) {
 		slices.SortFunc(chans, func(a, b *channel) int { return cmp.Compare(a.id, b.id) })
 	}
 	tr := &Truth{
-		Seed:        w.seed,
-		Start:       unixTime(w.start),
-		End:         unixTime(w.end),
-		Until:       unixTime(until),
-		Platforms:   Platforms(),
-		Communities: []TruthCommunity{},
-		WorldEvents: []TruthWorldEvent{},
-		Channels:    []TruthChannel{},
-		Snapshots:   []TruthSnapshot{},
-		Events:      []TruthEvent{},
-		Accounts:    []TruthAccount{},
-		Posts:       []TruthPost{},
-		Links:       []PlantedLink{},
-		Mentions:    []PlantedMention{},
-		Forwards:    []ForwardEdge{},
+		Seed:           w.seed,
+		Start:          unixTime(w.start),
+		End:            unixTime(w.end),
+		Until:          unixTime(until),
+		Spec:           w.specCopy(),
+		Platforms:      Platforms(),
+		Communities:    []TruthCommunity{},
+		WorldEvents:    []TruthWorldEvent{},
+		Channels:       []TruthChannel{},
+		Snapshots:      []TruthSnapshot{},
+		Events:         []TruthEvent{},
+		Accounts:       []TruthAccount{},
+		Reincarnations: []TruthReincarnation{},
+		LinkMix:        []TruthLinkMix{},
+		Posts:          []TruthPost{},
+		Links:          []PlantedLink{},
+		Mentions:       []PlantedMention{},
+		Forwards:       []ForwardEdge{},
 	}
 	for ci, com := range w.communities {
 		tc := TruthCommunity{ID: ci, Name: com.name, UTCOffset: com.tz, Channels: []int64{}}
@@ -273,12 +389,25 @@ func (w *World) Truth(opts TruthOptions) (*Truth, error) {
 		}
 		tr.Communities = append(tr.Communities, tc)
 	}
-	for _, e := range w.events {
-		tr.WorldEvents = append(tr.WorldEvents, TruthWorldEvent{
-			Name: e.spec.Name, Kind: e.spec.Kind, At: unixTime(e.at), Community: e.spec.Community,
+	for ei, e := range w.events {
+		if e.at > until {
+			continue
+		}
+		te := TruthWorldEvent{
+			Index: ei, Name: e.spec.Name, Kind: e.spec.Kind, At: unixTime(e.at), Community: e.spec.Community,
 			Platform: e.spec.Platform, Burst: e.spec.Burst, Decay: e.spec.Decay, Jump: e.spec.Jump, Share: e.spec.Share,
-		})
+		}
+		if e.spec.Kind == EventAttack {
+			te.Channels = []int64{}
+			for _, ch := range chans {
+				if ch.created <= until && slices.Contains(ch.attacks, ei) {
+					te.Channels = append(te.Channels, ch.id)
+				}
+			}
+		}
+		tr.WorldEvents = append(tr.WorldEvents, te)
 	}
+	tr.LinkMix = w.truthLinkMix(until)
 	snaps := make([]int64, len(opts.SnapshotTimes))
 	for i, s := range opts.SnapshotTimes {
 		snaps[i] = s.Unix()
@@ -291,16 +420,28 @@ func (w *World) Truth(opts TruthOptions) (*Truth, error) {
 		tr.Channels = append(tr.Channels, w.truthChannel(ch, until))
 		tr.Events = append(tr.Events, w.truthEvents(ch, until)...)
 		tr.Accounts = append(tr.Accounts, w.truthAccounts(ch, until)...)
+		if ch.pred >= 0 {
+			p := w.chans[ch.pred]
+			tr.Reincarnations = append(tr.Reincarnations, TruthReincarnation{
+				Channel: ch.id, Predecessor: p.id, BannedAt: unixTime(p.terminalAt), Created: unixTime(ch.created),
+				Lag:       Duration(time.Duration(ch.created-p.terminalAt) * time.Second),
+				Carryover: ch.carryover, PredecessorAudience: predecessorAudience(p, w.key), InitialAudience: ch.growth.n0,
+			})
+		}
 		for _, s := range snaps {
 			if s < ch.created || s > until {
 				continue
 			}
 			v := w.view(ch, s)
-			tr.Snapshots = append(tr.Snapshots, TruthSnapshot{
+			ts := TruthSnapshot{
 				Channel: ch.id, At: unixTime(s), Status: v.Status, Subscribers: v.Subscribers,
 				Username: v.Username, Title: v.Title, About: v.About, PinnedMsgID: v.PinnedMsgID,
 				Verified: v.Verified, Scam: v.Scam, Fake: v.Fake, Restricted: v.Restricted,
-			})
+			}
+			if v.Status == StatusActive {
+				ts.ModelSubscribers = ch.growth.base(ch, s)
+			}
+			tr.Snapshots = append(tr.Snapshots, ts)
 		}
 		if !opts.NoPosts {
 			w.truthPosts(tr, ch, until, opts.CounterAges)
@@ -330,7 +471,8 @@ func (w *World) truthChannel(ch *channel, until int64) TruthChannel {
 		ID: ch.id, AccessHash: ch.hash, Community: ch.community, Created: unixTime(ch.created),
 		Usernames: spansUntil(ch.usernames, until), Titles: spansUntil(ch.titles, until), Abouts: spansUntil(ch.abouts, until),
 		Verified: ch.verified, Scam: ch.scam, Fake: ch.fake, Restrictions: ch.restrictions, LinkedChatID: ch.linkedChat,
-		PostsPerDay: ch.rate, Sources: []int64{},
+		PostsPerDay: ch.rate, Sources: []int64{}, SourceWeights: []TruthSourceWeight{},
+		Reach: ch.reach, ERR: 100 * ch.reach * math.Exp(viewSpread*viewSpread/2), Carryover: ch.carryover,
 	}
 	if ch.pred >= 0 {
 		tc.Predecessor = w.chans[ch.pred].id
@@ -343,18 +485,31 @@ func (w *World) truthChannel(ch *channel, until int64) TruthChannel {
 			tc.Statuses = append(tc.Statuses, TruthStatus{From: unixTime(s.from), Status: s.status})
 		}
 	}
-	for _, s := range ch.sources {
+	total := 0.0
+	if n := len(ch.srcCum); n > 0 {
+		total = ch.srcCum[n-1]
+	}
+	for i, s := range ch.sources {
 		tc.Sources = append(tc.Sources, w.chans[s].id)
+		wt := ch.srcCum[i]
+		if i > 0 {
+			wt -= ch.srcCum[i-1]
+		}
+		tc.SourceWeights = append(tc.SourceWeights, TruthSourceWeight{Source: w.chans[s].id, Weight: wt / total})
 	}
 	slices.Sort(tc.Sources)
+	slices.SortFunc(tc.SourceWeights, func(a, b TruthSourceWeight) int { return cmp.Compare(a.Source, b.Source) })
 	g := &ch.growth
 	tc.Growth = TruthGrowth{Model: g.model.String(), N0: g.n0, Rate: g.rate, K: g.k, Noise: g.noise, Changepoints: []TruthChangepoint{}}
-	if g.model == modelDecline {
+	if g.model == modelDecline && g.declineAt <= until {
 		tc.Growth.Changepoints = append(tc.Growth.Changepoints, TruthChangepoint{
 			At: unixTime(g.declineAt), Kind: "decline", Rate: -g.decay, Cause: "decline",
 		})
 	}
 	for _, j := range g.jumps {
+		if j.at > until {
+			continue
+		}
 		tc.Growth.Changepoints = append(tc.Growth.Changepoints, TruthChangepoint{
 			At: unixTime(j.at), Kind: "jump", Factor: j.factor, Ramp: Duration(time.Duration(j.ramp) * time.Second), Cause: j.cause,
 		})
@@ -442,6 +597,7 @@ func (w *World) truthPosts(tr *Truth, ch *channel, until int64, ages []time.Dura
 	edges := map[int64]int{}
 	var out textOut
 	var reacts []Reaction
+	var plan postPlan
 	for i := range h.msgs {
 		s := &h.msgs[i]
 		if s.date > until {
@@ -474,11 +630,17 @@ func (w *World) truthPosts(tr *Truth, ch *channel, until int64, ages []time.Dura
 			for i+size < len(h.msgs) && s.grouped != 0 && h.msgs[i+size].grouped == s.grouped {
 				size++
 			}
-			plan := w.decidePost(ch, s.id, s.date, size, s.id == h.pinnedID, nil)
+			plan = w.decidePost(ch, s.id, s.date, size, s.id == h.pinnedID, nil)
 			out.reset(true)
 			w.composePost(ch, &plan, s.date, &out)
 			tr.Links = append(tr.Links, out.links...)
 			tr.Mentions = append(tr.Mentions, out.mentions...)
+		}
+		if !m.Service {
+			// plan is this post's (an album's messages share their first one's).
+			p.Multiplier, p.Burst = plan.mult, plan.burstF
+			p.ExpectedViews = plan.expViews
+			p.FinalViews, p.TauSeconds = float64(s.vmax), float64(s.tau)
 		}
 		for _, age := range ages {
 			at := s.date + int64(age/time.Second)
@@ -504,4 +666,101 @@ func (w *World) truthPosts(tr *Truth, ch *channel, until int64, ages []time.Dura
 	for src, n := range edges {
 		tr.Forwards = append(tr.Forwards, ForwardEdge{Channel: ch.id, Source: src, Count: n})
 	}
+}
+
+// specCopy is the world's spec, sharing nothing with it.
+func (w *World) specCopy() Spec {
+	s := w.spec
+	s.Links.Platforms = maps.Clone(s.Links.Platforms)
+	s.Events = make([]EventSpec, len(w.spec.Events))
+	copy(s.Events, w.spec.Events)
+	for i := range s.Events {
+		if c := s.Events[i].Community; c != nil {
+			v := *c
+			s.Events[i].Community = &v
+		}
+	}
+	return s
+}
+
+// predecessorAudience is the audience a reincarnation's start is a share
+// of: its predecessor's count just before the ban (see finishGrowth).
+func predecessorAudience(p *channel, wkey uint64) float64 {
+	return math.Max(p.growth.value(p, wkey, p.terminalAt-1), 10)
+}
+
+// truthLinkMix lists every community's expected link mix around each
+// takedown by until.
+func (w *World) truthLinkMix(until int64) []TruthLinkMix {
+	out := []TruthLinkMix{}
+	for ei := range w.events {
+		e := &w.events[ei]
+		if e.spec.Kind != EventTakedown || e.at > until {
+			continue
+		}
+		for ci := range w.communities {
+			com := &w.communities[ci]
+			before := mixAt(&com.mix, ci, w.takedowns, e.at)
+			after := before
+			treated := e.affects(ci)
+			if treated && e.platform != platformTelegram {
+				td := takedown{at: e.at, platform: e.platform, share: e.spec.Share, community: e.community}
+				td.apply(&after, 1)
+			}
+			b, a := w.linkShares(&before), w.linkShares(&after)
+			lm := TruthLinkMix{
+				EventIndex: ei, Event: e.spec.Name, At: unixTime(e.at), Platform: e.spec.Platform,
+				Community: ci, Treated: treated, Ramp: Duration(takedownFall * time.Second),
+				JSShift: jensenShannon(b[:], a[:]),
+			}
+			for i, p := range platformTable {
+				lm.Before = append(lm.Before, TruthShare{Platform: p.token, Share: b[i]})
+				lm.After = append(lm.After, TruthShare{Platform: p.token, Share: a[i]})
+			}
+			out = append(out, lm)
+		}
+	}
+	return out
+}
+
+// linkShares turns a link mix into the expected shares of a post's own
+// links: Links.PerPost links drawn from the mix per post on average, plus
+// an invite link (telegram) with chance Links.Invites.
+func (w *World) linkShares(m *linkMix) [numPlatforms]float64 {
+	var out [numPlatforms]float64
+	total := 0.0
+	for _, v := range m {
+		total += v
+	}
+	perPost, invites := w.spec.Links.PerPost, w.spec.Links.Invites
+	if perPost+invites <= 0 {
+		perPost = 1 // no links at all: the mix links would be drawn from
+	}
+	for i, v := range m {
+		if total > 0 {
+			out[i] = perPost * v / total
+		}
+	}
+	out[platformTelegram] += invites
+	for i := range out {
+		out[i] /= perPost + invites
+	}
+	return out
+}
+
+// jensenShannon is the Jensen-Shannon divergence of two distributions over
+// the same outcomes, in nats: the mean Kullback-Leibler divergence of p and
+// q from their midpoint.
+func jensenShannon(p, q []float64) float64 {
+	d := 0.0
+	for i := range p {
+		m := (p[i] + q[i]) / 2
+		if p[i] > 0 {
+			d += p[i] * math.Log(p[i]/m) / 2
+		}
+		if q[i] > 0 {
+			d += q[i] * math.Log(q[i]/m) / 2
+		}
+	}
+	return math.Max(d, 0)
 }

@@ -258,7 +258,7 @@ func (w *World) planEvents() {
 		if e.Kind == EventTakedown {
 			ev.platform = platformIndex[e.Platform]
 			if ev.platform != platformTelegram {
-				w.takedowns = append(w.takedowns, takedown{at: ev.at, platform: ev.platform, share: e.Share})
+				w.takedowns = append(w.takedowns, takedown{at: ev.at, platform: ev.platform, share: e.Share, community: ev.community})
 			}
 		}
 		w.events = append(w.events, ev)
