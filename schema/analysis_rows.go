@@ -85,3 +85,54 @@ type GrowthJump struct {
 	Method    string    `ch:"method"`
 	Factor    float64   `ch:"factor"`
 }
+
+// Tables of the growth job's models and aggregates (migration 0010).
+const (
+	TableGrowthModels = "growth_models"
+	TableGrowthGroups = "growth_groups"
+)
+
+// GrowthModel is a channel's logistic fit, model choice and event-window growth in one run.
+type GrowthModel struct {
+	RunID           string  `ch:"run_id"`
+	Platform        string  `ch:"platform"`
+	ChannelID       uint64  `ch:"channel_id"`
+	Model           string  `ch:"model"`
+	LogisticStatus  string  `ch:"logistic_status"`
+	LogisticReason  string  `ch:"logistic_reason"`
+	K               float64 `ch:"logistic_k"`
+	KLo             float64 `ch:"logistic_k_lo"`
+	KHi             float64 `ch:"logistic_k_hi"`
+	R               float64 `ch:"logistic_r"`
+	RLo             float64 `ch:"logistic_r_lo"`
+	RHi             float64 `ch:"logistic_r_hi"`
+	N0              float64 `ch:"logistic_n0"`
+	N0Lo            float64 `ch:"logistic_n0_lo"`
+	N0Hi            float64 `ch:"logistic_n0_hi"`
+	LogisticAIC     float64 `ch:"logistic_aic"`
+	ExpAIC          float64 `ch:"exp_aic"`
+	EventWindows    uint32  `ch:"event_windows"`
+	WindowDays      uint32  `ch:"window_days"`
+	GrowthTotal     float64 `ch:"growth_total"`
+	GrowthInWindows float64 `ch:"growth_in_windows"`
+	SpikeShare      float64 `ch:"spike_share"`
+}
+
+// GrowthGroup is a platform's or community's growth aggregate in one run.
+type GrowthGroup struct {
+	RunID           string  `ch:"run_id"`
+	GroupKind       string  `ch:"group_kind"`
+	GroupName       string  `ch:"group_name"`
+	Channels        uint32  `ch:"channels"`
+	Fitted          uint32  `ch:"fitted"`
+	Logistic        uint32  `ch:"logistic"`
+	SubsFirst       float64 `ch:"subscribers_first"`
+	SubsLast        float64 `ch:"subscribers_last"`
+	GrowthPct       float64 `ch:"growth_pct"`
+	RateQ1          float64 `ch:"exp_rate_q1"`
+	RateMedian      float64 `ch:"exp_rate_median"`
+	RateQ3          float64 `ch:"exp_rate_q3"`
+	GrowthTotal     float64 `ch:"growth_total"`
+	GrowthInWindows float64 `ch:"growth_in_windows"`
+	SpikeShare      float64 `ch:"spike_share"`
+}

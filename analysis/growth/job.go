@@ -18,8 +18,9 @@ const Name = "growth"
 
 // Defaults of Options.
 const (
-	DefaultMaxGap    = 7 * 24 * time.Hour
-	DefaultMinPoints = 5
+	DefaultMaxGap      = 7 * 24 * time.Hour
+	DefaultMinPoints   = 5
+	DefaultEventWindow = 7 * 24 * time.Hour
 )
 
 // Options of a growth run.
@@ -32,6 +33,10 @@ type Options struct {
 	// MinPoints is the fewest observed days a channel needs for a rate fit;
 	// a channel with fewer is recorded as skipped. Default DefaultMinPoints.
 	MinPoints int
+	// EventWindow is how long after a registry event its window lasts: the growth of a
+	// channel on days inside the windows of the events concerning it (job.Applies) is its
+	// spike growth. Default DefaultEventWindow.
+	EventWindow time.Duration
 	// Progress, when set, is called after each channel with the count so far.
 	Progress func(channels int)
 }
@@ -42,6 +47,7 @@ type Summary struct {
 	Status   string
 	Channels int // channels with snapshots in the range
 	Fitted   int
+	Logistic int // channels where the logistic model was chosen
 	Skipped  int
 	Jumps    int
 	Reasons  []string // why the whole run was skipped
@@ -68,6 +74,9 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if o.MinPoints <= 0 {
 		o.MinPoints = DefaultMinPoints
 	}
+	if o.EventWindow <= 0 {
+		o.EventWindow = DefaultEventWindow
+	}
 	if o.MinPoints < 3 {
 		return Summary{}, &job.ParamError{Param: "--min-points", Msg: fmt.Sprintf("%d: a rate fit with an interval needs at least 3 points", o.MinPoints)}
 	}
@@ -75,7 +84,7 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TableChannelSnapshots}, o.Meta)
+	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TableChannelSnapshots, schema.TableEvents, schema.TableCommunities}, o.Meta)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -108,6 +117,22 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	if err != nil {
 		return nil, errors.Join(err, chans.Close(ctx), days.Close(ctx))
 	}
+	models, err := store.NewWriter[schema.GrowthModel](db, schema.TableGrowthModels, wopts)
+	if err != nil {
+		return nil, errors.Join(err, chans.Close(ctx), days.Close(ctx), jumps.Close(ctx))
+	}
+	closeAll := func() error {
+		return errors.Join(chans.Close(ctx), days.Close(ctx), jumps.Close(ctx), models.Close(ctx))
+	}
+	events, err := job.Events(ctx, db, o.Params.From.Add(-o.EventWindow), o.Params.To)
+	if err != nil {
+		return nil, errors.Join(err, closeAll())
+	}
+	members, err := job.Memberships(ctx, db)
+	if err != nil {
+		return nil, errors.Join(err, closeAll())
+	}
+	groups := newAggregates()
 	cond, args := scope.Filter()
 	q := fmt.Sprintf(`SELECT platform, channel_id, max(snapshot_at) AS at, argMax(subscribers, snapshot_at) AS subs
 FROM %s
@@ -124,15 +149,23 @@ ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), o.Pa
 			return nil
 		}
 		gc, series, pj, cj := channel(cur, points, o)
-		gc.RunID = runID
+		gm := model(cur, points, series, gc, windows(events, cur, members[cur], o.EventWindow))
+		gc.RunID, gm.RunID = runID, runID
 		sum.Channels++
 		if gc.Status == "ok" {
 			sum.Fitted++
 		} else {
 			sum.Skipped++
 		}
+		if gm.Model == stats.ModelLogistic {
+			sum.Logistic++
+		}
 		sum.Jumps += len(pj)
+		groups.add(cur, members[cur], gc, gm)
 		if err := chans.Write(ctx, gc); err != nil {
+			return err
+		}
+		if err := models.Write(ctx, gm); err != nil {
 			return err
 		}
 		for _, d := range series {
@@ -172,9 +205,13 @@ ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), o.Pa
 	if err == nil {
 		err = flush()
 	}
-	cerr := errors.Join(chans.Close(ctx), days.Close(ctx), jumps.Close(ctx))
+	cerr := closeAll()
+	if err == nil && cerr == nil && sum.Channels > 0 {
+		err = writeGroups(ctx, db, wopts, runID, groups)
+	}
 	counts := map[string]uint64{
 		"channels": uint64(sum.Channels), "fitted": uint64(sum.Fitted), "skipped": uint64(sum.Skipped), "jumps": uint64(sum.Jumps),
+		"logistic": uint64(sum.Logistic), "events": uint64(len(events)),
 	}
 	return counts, errors.Join(err, cerr)
 }

@@ -36,8 +36,11 @@ version it read (row count and latest ingest of each input table).
 Jobs:
   growth   daily subscriber series (interpolated, gaps marked), growth over
            1, 7 and 30 days, exponential rate with its 95% interval and
-           doubling time, audience jumps (PELT, CUSUM): growth_channels,
-           growth_series, growth_jumps
+           doubling time, logistic fit (K, r, N0 with intervals) chosen
+           over the exponential by AIC, audience jumps (PELT, CUSUM), the
+           share of growth inside registry-event windows, aggregates per
+           platform and community: growth_channels, growth_series,
+           growth_jumps, growth_models, growth_groups
 
 --scope limits the channels: platform[:NAME,...] (default: every channel),
 channels:@handle|id,..., community:NAME,... (the communities table) or
@@ -162,11 +165,12 @@ func printGrowthSummary(w io.Writer, s growth.Summary) {
 		return
 	}
 	fmt.Fprintf(w, "growth run %s: %s\n", s.RunID, s.Status)
-	fmt.Fprintf(w, "  channels %d, fitted %d, skipped (too few snapshots) %d, audience jumps %d\n", s.Channels, s.Fitted, s.Skipped, s.Jumps)
+	fmt.Fprintf(w, "  channels %d, fitted %d (logistic chosen by AIC for %d), skipped (too few snapshots) %d, audience jumps %d\n",
+		s.Channels, s.Fitted, s.Logistic, s.Skipped, s.Jumps)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(w, "  %s\n", r)
 	}
 	if s.Status == job.StatusOK {
-		fmt.Fprintf(w, "  results: growth_channels, growth_series, growth_jumps WHERE run_id = '%s'\n", s.RunID)
+		fmt.Fprintf(w, "  results: growth_channels, growth_series, growth_jumps, growth_models, growth_groups WHERE run_id = '%s'\n", s.RunID)
 	}
 }

@@ -1,0 +1,56 @@
+package job
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/store"
+)
+
+// Events returns the registry events (deleted ones left out) that start in [from, to),
+// ordered by time.
+func Events(ctx context.Context, db *store.DB, from, to time.Time) ([]schema.Event, error) {
+	return store.Select[schema.Event](ctx, db, "SELECT "+store.Columns[schema.Event]()+" FROM "+db.Table(schema.TableEvents)+
+		" FINAL WHERE deleted = 0 AND event_at >= toDateTime(?) AND event_at < toDateTime(?) ORDER BY event_at, event_id",
+		from.Unix(), to.Unix())
+}
+
+// Memberships maps each channel to the communities it belongs to now (the latest version
+// of each membership, removed ones left out), each list sorted.
+func Memberships(ctx context.Context, db *store.DB) (map[Key][]string, error) {
+	type row struct {
+		Community string `ch:"community"`
+		Platform  string `ch:"platform"`
+		ChannelID uint64 `ch:"channel_id"`
+	}
+	out := map[Key][]string{}
+	err := store.Each(ctx, db, "SELECT community, platform, channel_id FROM "+db.Table(schema.TableCommunities)+
+		" FINAL WHERE removed = 0 ORDER BY community", func(r *row) error {
+		k := Key{Platform: r.Platform, ChannelID: r.ChannelID}
+		out[k] = append(out[k], r.Community)
+		return nil
+	})
+	return out, err
+}
+
+// Applies reports whether event e concerns the channel k, a member of communities: an event
+// that names channels (target_channel_ids) concerns those channels; one that targets
+// communities concerns their members; any other event (a platform's policy change, a
+// takedown of accounts elsewhere) concerns every channel, since audiences move between
+// platforms.
+func Applies(e schema.Event, k Key, communities []string) bool {
+	switch {
+	case e.TargetKind == "community":
+		for _, c := range e.Targets {
+			if slices.Contains(communities, c) {
+				return true
+			}
+		}
+		return false
+	case e.TargetKind == "channel" || len(e.TargetChannelIDs) > 0:
+		return e.Platform == k.Platform && slices.Contains(e.TargetChannelIDs, k.ChannelID)
+	}
+	return true
+}
