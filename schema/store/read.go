@@ -28,8 +28,12 @@ type Row = interface {
 // T's fields by their ch tags; Columns[T]() lists them for a SELECT.
 func Select[T any](ctx context.Context, db *DB, query string, args ...any) ([]T, error) {
 	var out []T
-	if err := db.conn.Select(ctx, &out, query, args...); err != nil {
-		return nil, fmt.Errorf("select %s: %w", queryName(query), err)
+	err := Each(ctx, db, query, func(v *T) error {
+		out = append(out, *v)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -43,11 +47,20 @@ func Each[T any](ctx context.Context, db *DB, query string, fn func(*T) error, a
 		return fmt.Errorf("select %s: %w", queryName(query), err)
 	}
 	defer rows.Close()
+	index, err := fieldIndex[T](rows.Columns())
+	if err != nil {
+		return fmt.Errorf("select %s: %w", queryName(query), err)
+	}
 	var v T
+	dest := make([]any, len(index))
 	for rows.Next() {
 		var zero T
 		v = zero
-		if err := rows.ScanStruct(&v); err != nil {
+		rv := reflect.ValueOf(&v).Elem()
+		for i, f := range index {
+			dest[i] = rv.Field(f).Addr().Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("scan %s: %w", queryName(query), err)
 		}
 		if err := fn(&v); err != nil {
@@ -99,6 +112,31 @@ func Columns[T any]() string {
 	s := strings.Join(cols, ", ")
 	columnLists.Store(t, s)
 	return s
+}
+
+// fieldIndex maps each result column to the field of T whose ch tag names it (tag options
+// such as ",date" aside).
+func fieldIndex[T any](columns []string) ([]int, error) {
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("scan into %s: want a struct with ch tags", t)
+	}
+	byName := map[string]int{}
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("ch"), ",")
+		if tag != "" && tag != "-" {
+			byName[tag] = i
+		}
+	}
+	out := make([]int, len(columns))
+	for i, c := range columns {
+		f, ok := byName[c]
+		if !ok {
+			return nil, fmt.Errorf("column %q has no field tagged ch:%q in %s", c, c, t)
+		}
+		out[i] = f
+	}
+	return out, nil
 }
 
 // queryName is a short form of a query for error messages: its first line,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,6 +40,19 @@ func TestRead(t *testing.T) {
 	require.Equal(t, want.Text, got[0].Text)
 	require.True(t, want.PostedAt.Equal(got[0].PostedAt))
 	require.Equal(t, want.Views, got[0].Views)
+
+	// Tag options (",date") are not part of the column name, and a column without a field
+	// is an error that names it.
+	type dayRow struct {
+		Day   time.Time `ch:"day,date"`
+		Posts uint64    `ch:"posts"`
+	}
+	days, err := Select[dayRow](ctx, db, "SELECT toDate(posted_at) AS day, count() AS posts FROM "+db.Table("read_posts")+" GROUP BY day ORDER BY day LIMIT 1")
+	require.NoError(t, err)
+	require.Len(t, days, 1)
+	require.Positive(t, days[0].Posts)
+	_, err = Select[dayRow](ctx, db, "SELECT 1 AS nope")
+	require.ErrorContains(t, err, `column "nope"`)
 
 	// Each streams every row, and each value is a fresh row (no field left over).
 	var seen, textBytes int
