@@ -89,7 +89,7 @@ same spec (or channel count) and seed give the same world, byte for byte, and
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newServeCmd(stdout, stderr), newTruthCmd(stdout), newLoadTruthCmd(stdout), newSeedsCmd(stdout))
+	root.AddCommand(newServeCmd(stdout, stderr), newTruthCmd(stdout), newLoadTruthCmd(stdout), newSeedsCmd(stdout), newRegistryCmd(stdout))
 	return root
 }
 

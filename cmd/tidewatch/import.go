@@ -27,7 +27,7 @@ import (
 // importFormats are the formats `tidewatch import` reads, in the order help lists them.
 var importFormats = []importer.Format{
 	crowdtangle.Format, twitterv2.Format, twitterio.Format, tgexport.Format,
-	csvlayout.Accounts, csvlayout.Posts, csvlayout.Events, csvlayout.Links,
+	csvlayout.Accounts, csvlayout.Posts, csvlayout.Events, csvlayout.Links, csvlayout.Communities,
 }
 
 func importFormat(name string) (importer.Format, bool) {
@@ -47,7 +47,8 @@ func formatList() string {
 	return b.String()
 }
 
-// importFlags are the options every import shares (import, events import, links import).
+// importFlags are the options every import shares (import, events import, links import,
+// communities import).
 type importFlags struct {
 	DryRun     bool
 	Rejects    string
@@ -106,7 +107,10 @@ The layouts of every format are documented in collector/importer/README.md.`,
   tidewatch import twitter-io --observed-at 2019-06-13 iran_201906_users.csv iran_201906_tweets.csv
 
   # A channel exported by hand with Telegram Desktop on a machine in Moscow (old layout)
-  tidewatch import telegram-desktop --tz Europe/Moscow ChatExport_2021-07-14/result.json`,
+  tidewatch import telegram-desktop --tz Europe/Moscow ChatExport_2021-07-14/result.json
+
+  # Researchers' community labels (the communities layout)
+  tidewatch import communities --dry-run communities.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 2 {
 				return &usageError{fmt.Errorf("%q needs FORMAT and at least one FILE", cmd.CommandPath())}

@@ -17,7 +17,7 @@ import (
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
-// importerRoot is the root command with the import, events and links commands, whether or
+// importerRoot is the root command with the import, events, links and communities commands, whether or
 // not the root already lists them.
 func importerRoot(a *app) *cobra.Command {
 	root := newRootCmd(a)
@@ -25,7 +25,7 @@ func importerRoot(a *app) *cobra.Command {
 	for _, c := range root.Commands() {
 		have[c.Name()] = true
 	}
-	for _, c := range []*cobra.Command{newImportCmd(a), newEventsCmd(a), newLinksCmd(a)} {
+	for _, c := range []*cobra.Command{newImportCmd(a), newEventsCmd(a), newLinksCmd(a), newCommunitiesCmd(a)} {
 		if !have[c.Name()] {
 			root.AddCommand(c)
 		}
@@ -65,7 +65,7 @@ func TestImportUsage(t *testing.T) {
 	isolate(t)
 	code, _, stderr := runImporter(t, "import", "myspace", "x.csv")
 	require.Equal(t, exitUsage, code)
-	require.Contains(t, stderr, `unknown format "myspace": expected one of crowdtangle, twitter-v2, twitter-io, telegram-desktop, accounts, posts, events, links`)
+	require.Contains(t, stderr, `unknown format "myspace": expected one of crowdtangle, twitter-v2, twitter-io, telegram-desktop, accounts, posts, events, links, communities`)
 	code, _, stderr = runImporter(t, "import", "crowdtangle")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, stderr, "needs FORMAT and at least one FILE")

@@ -143,6 +143,7 @@ what is in effect. A bad configuration exits with code 2.`,
 		newImportCmd(a),
 		newEventsCmd(a),
 		newLinksCmd(a),
+		newCommunitiesCmd(a),
 		newAnalyzeCmd(a),
 	)
 	// Shell completion is left out: the commands are few, and every command

@@ -18,6 +18,7 @@ type Rows struct {
 	PostLinks    []schema.PostLink
 	AccountLinks []schema.AccountLink
 	Events       []schema.Event
+	Communities  []schema.Community
 }
 
 // Reset empties the rows, keeping their storage.
@@ -28,11 +29,12 @@ func (r *Rows) Reset() {
 	r.PostLinks = r.PostLinks[:0]
 	r.AccountLinks = r.AccountLinks[:0]
 	r.Events = r.Events[:0]
+	r.Communities = r.Communities[:0]
 }
 
 // Empty tells whether there are no rows at all.
 func (r *Rows) Empty() bool {
-	return len(r.Channels)+len(r.Snapshots)+len(r.Posts)+len(r.PostLinks)+len(r.AccountLinks)+len(r.Events) == 0
+	return len(r.Channels)+len(r.Snapshots)+len(r.Posts)+len(r.PostLinks)+len(r.AccountLinks)+len(r.Events)+len(r.Communities) == 0
 }
 
 // PartialIdentityVersion is the version of channels rows built from exports that name an

@@ -428,13 +428,14 @@ func countRows(m map[string]int64, r *Rows) {
 	add(schema.TablePostLinks, len(r.PostLinks))
 	add(schema.TableAccountLinks, len(r.AccountLinks))
 	add(schema.TableEvents, len(r.Events))
+	add(schema.TableCommunities, len(r.Communities))
 }
 
 // runCounts lists the counts for the runs row, in a fixed order.
 func runCounts(s *Summary) ([]string, []uint64) {
 	names := []string{"files", "records", "rejected"}
 	values := []uint64{uint64(len(s.Files)), uint64(s.Records), uint64(s.Rejected)}
-	for _, t := range []string{schema.TableChannels, schema.TableChannelSnapshots, schema.TablePosts, schema.TablePostLinks, schema.TableAccountLinks, schema.TableEvents} {
+	for _, t := range []string{schema.TableChannels, schema.TableChannelSnapshots, schema.TablePosts, schema.TablePostLinks, schema.TableAccountLinks, schema.TableEvents, schema.TableCommunities} {
 		names = append(names, "rows_"+t)
 		values = append(values, uint64(s.Rows[t]))
 	}

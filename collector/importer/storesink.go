@@ -17,6 +17,7 @@ type StoreSink struct {
 	postLinks    *store.Writer[schema.PostLink]
 	accountLinks *store.Writer[schema.AccountLink]
 	events       *store.Writer[schema.Event]
+	communities  *store.Writer[schema.Community]
 	runs         *store.Writer[schema.Run]
 }
 
@@ -26,7 +27,7 @@ type StoreSink struct {
 // each allocated at its full size, and an import is limited by parsing, not by inserting, so
 // one batch queued and one on the wire keep ClickHouse busy (QueueBatches and Inserters are
 // set to 1). The tables an import writes few rows to (channels, once per account at the end;
-// account links; events; runs) get the smallest batches the writer allows.
+// account links; events; communities; runs) get the smallest batches the writer allows.
 func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err error) {
 	s := &StoreSink{}
 	opts.QueueBatches, opts.Inserters = 1, 1
@@ -64,6 +65,10 @@ func NewStoreSink(db *store.DB, opts store.WriterOptions) (_ *StoreSink, err err
 		return nil, err
 	}
 	open = append(open, s.events.Close)
+	if s.communities, err = store.NewWriter[schema.Community](db, schema.TableCommunities, small); err != nil {
+		return nil, err
+	}
+	open = append(open, s.communities.Close)
 	if s.runs, err = store.NewWriter[schema.Run](db, schema.TableRuns, small); err != nil {
 		return nil, err
 	}
@@ -102,6 +107,11 @@ func (s *StoreSink) Write(ctx context.Context, r *Rows) error {
 			return err
 		}
 	}
+	if len(r.Communities) > 0 {
+		if err := s.communities.Write(ctx, r.Communities...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -114,14 +124,14 @@ func (s *StoreSink) WriteRun(ctx context.Context, run schema.Run) error {
 func (s *StoreSink) Flush(ctx context.Context) error {
 	return errors.Join(
 		s.channels.Flush(ctx), s.snapshots.Flush(ctx), s.posts.Flush(ctx), s.postLinks.Flush(ctx),
-		s.accountLinks.Flush(ctx), s.events.Flush(ctx), s.runs.Flush(ctx))
+		s.accountLinks.Flush(ctx), s.events.Flush(ctx), s.communities.Flush(ctx), s.runs.Flush(ctx))
 }
 
 // Close flushes and stops every writer.
 func (s *StoreSink) Close(ctx context.Context) error {
 	return errors.Join(
 		s.channels.Close(ctx), s.snapshots.Close(ctx), s.posts.Close(ctx), s.postLinks.Close(ctx),
-		s.accountLinks.Close(ctx), s.events.Close(ctx), s.runs.Close(ctx))
+		s.accountLinks.Close(ctx), s.events.Close(ctx), s.communities.Close(ctx), s.runs.Close(ctx))
 }
 
 // MemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) an import process should

@@ -1,10 +1,11 @@
 // Package csvlayout reads tidewatch's own CSV layouts, for data that comes from anywhere else
 // (a researcher's spreadsheet, another tool's export turned into these columns):
 //
-//	accounts  account observations: identity and followers at a time
-//	posts     posts with their counters, links, forwards and replies
-//	events    entries of the events registry
-//	links     curated cross-platform account links
+//	accounts     account observations: identity and followers at a time
+//	posts        posts with their counters, links, forwards and replies
+//	events       entries of the events registry
+//	links        curated cross-platform account links
+//	communities  which community each account belongs to (researchers' labels)
 //
 // Each file starts with a header of lowercase column names, in any order; the required
 // columns must be there and a column the layout does not know is an error (a misspelt
@@ -253,9 +254,10 @@ func (r *row) token(col, expected string, required bool) string {
 // Headers are the full headers of the layouts, by format name, for documentation.
 func Headers() map[string][]string {
 	return map[string][]string{
-		accountsLayout.name: accountsLayout.header(),
-		postsLayout.name:    postsLayout.header(),
-		eventsLayout.name:   eventsLayout.header(),
-		linksLayout.name:    linksLayout.header(),
+		accountsLayout.name:    accountsLayout.header(),
+		postsLayout.name:       postsLayout.header(),
+		eventsLayout.name:      eventsLayout.header(),
+		linksLayout.name:       linksLayout.header(),
+		communitiesLayout.name: communitiesLayout.header(),
 	}
 }

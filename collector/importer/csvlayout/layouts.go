@@ -55,13 +55,56 @@ var linksLayout = &layout{
 	row: linkRow,
 }
 
+var communitiesLayout = &layout{
+	name: "communities",
+	columns: []column{
+		{"community", true}, {"platform", true}, {"account_id", true},
+		{"handle", false}, {"source", false}, {"added_at", false}, {"removed", false},
+	},
+	row: communityRow,
+}
+
 // The formats, as `tidewatch import` names them.
 var (
 	Accounts = accountsLayout.format("accounts CSV: account observations (identity, followers at a time)")
 	Posts    = postsLayout.format("posts CSV: posts with counters, links, forwards and replies")
 	Events   = eventsLayout.format("events CSV: entries of the events registry")
 	Links    = linksLayout.format("links CSV: curated cross-platform account links")
+	// Communities are researchers' labels: which community each account belongs to.
+	Communities = communitiesLayout.format("communities CSV: which community each account belongs to")
 )
+
+// CommunitySource is the source of community memberships a file does not attribute.
+const CommunitySource = "import"
+
+// communityRow reads one membership. The version is the row's own time (added_at, else
+// --observed-at), so importing a file again rewrites the same rows; a removal outranks a
+// membership of the same time by one.
+func communityRow(r *row) {
+	env := r.env()
+	community := r.need("community", "the community's name")
+	platform := r.token("platform", platformExpected, true)
+	external := r.need("account_id", "the account's id on its platform (for Telegram the numeric channel id)")
+	added := r.time("added_at", false)
+	removed := r.bool("removed")
+	source := r.str("source")
+	if source == "" {
+		source = CommunitySource
+	}
+	if !r.ok() {
+		return
+	}
+	if added.IsZero() {
+		added = env.ObservedAt
+	}
+	version := schema.Version(added) + uint64(removed)
+	r.rec.Rows.Communities = append(r.rec.Rows.Communities, schema.Community{
+		Community: community, Platform: platform, ChannelID: schema.AccountID(external), Source: source,
+		AddedAt: added, Removed: removed, Version: version,
+	})
+	handle := strings.TrimPrefix(r.str("handle"), "@")
+	r.rec.Authors = append(r.rec.Authors, importer.AccountRef{Platform: platform, ID: external, Handle: handle})
+}
 
 var statuses = map[string]bool{
 	schema.StatusActive: true, schema.StatusPrivate: true, schema.StatusBanned: true,
