@@ -107,20 +107,8 @@ type memberRow struct {
 // in ClickHouse. A bad parameter is a job.ParamError and nothing is written; a range
 // without events, or without posts around them, is a skipped run with its reason.
 func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
-	if err := o.Params.Validate(); err != nil {
+	if err := o.Check(); err != nil {
 		return Summary{}, err
-	}
-	if o.Window == 0 {
-		o.Window = DefaultWindow
-	}
-	if o.Weeks == 0 {
-		o.Weeks = DefaultWeeks
-	}
-	if o.Window < time.Hour || o.Window > week || o.Window%time.Hour != 0 {
-		return Summary{}, &job.ParamError{Param: "--window", Msg: fmt.Sprintf("%s: want whole hours, from 1h to 168h (the baseline is the same hours of earlier weeks)", o.Window)}
-	}
-	if o.Weeks < 2 || o.Weeks > MaxWeeks {
-		return Summary{}, &job.ParamError{Param: "--weeks", Msg: fmt.Sprintf("%d: want 2 to %d (a standard deviation needs at least 2 baseline weeks)", o.Weeks, MaxWeeks)}
 	}
 	scope, err := job.Resolve(ctx, db, o.Params.Scope)
 	if err != nil {
@@ -429,4 +417,25 @@ func pushTop(top []Burst, b Burst) []Burst {
 		top = top[:TopN]
 	}
 	return top
+}
+
+// Check fills in the defaults and checks the options; a bad one is a job.ParamError. Run
+// calls it; a caller running several jobs calls it first for all of them.
+func (o *Options) Check() error {
+	if err := o.Params.Validate(); err != nil {
+		return err
+	}
+	if o.Window == 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Weeks == 0 {
+		o.Weeks = DefaultWeeks
+	}
+	if o.Window < time.Hour || o.Window > week || o.Window%time.Hour != 0 {
+		return &job.ParamError{Param: "--window", Msg: fmt.Sprintf("%s: want whole hours, from 1h to 168h (the baseline is the same hours of earlier weeks)", o.Window)}
+	}
+	if o.Weeks < 2 || o.Weeks > MaxWeeks {
+		return &job.ParamError{Param: "--weeks", Msg: fmt.Sprintf("%d: want 2 to %d (a standard deviation needs at least 2 baseline weeks)", o.Weeks, MaxWeeks)}
+	}
+	return nil
 }

@@ -125,25 +125,8 @@ type Subs struct {
 // row when it has posts or a snapshot in the range, or is named by the scope. A bad
 // parameter is a job.ParamError and nothing is written.
 func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
-	if err := o.Params.Validate(); err != nil {
+	if err := o.Check(); err != nil {
 		return Summary{}, err
-	}
-	if o.Threshold == 0 {
-		o.Threshold = DefaultThreshold
-	}
-	if o.History == 0 {
-		o.History = DefaultHistory
-	}
-	if o.MaxSnapshotAge == 0 {
-		o.MaxSnapshotAge = DefaultMaxSnapshotAge
-	}
-	switch {
-	case !(o.Threshold >= 1) || math.IsInf(o.Threshold, 1):
-		return Summary{}, &job.ParamError{Param: "--threshold", Msg: fmt.Sprintf("%g: scores never fall in (-1, 1); want at least 1", o.Threshold)}
-	case o.History < 0:
-		return Summary{}, &job.ParamError{Param: "--history", Msg: fmt.Sprintf("%v: negative", o.History)}
-	case o.MaxSnapshotAge < 0:
-		return Summary{}, &job.ParamError{Param: "--max-snapshot-age", Msg: fmt.Sprintf("%v: negative", o.MaxSnapshotAge)}
 	}
 	scope, err := job.Resolve(ctx, db, o.Params.Scope)
 	if err != nil {
@@ -347,4 +330,30 @@ func addTop(top []TopPost, p TopPost) []TopPost {
 		top = top[:TopN]
 	}
 	return top
+}
+
+// Check fills in the defaults and checks the options; a bad one is a job.ParamError. Run
+// calls it; a caller running several jobs calls it first for all of them.
+func (o *Options) Check() error {
+	if err := o.Params.Validate(); err != nil {
+		return err
+	}
+	if o.Threshold == 0 {
+		o.Threshold = DefaultThreshold
+	}
+	if o.History == 0 {
+		o.History = DefaultHistory
+	}
+	if o.MaxSnapshotAge == 0 {
+		o.MaxSnapshotAge = DefaultMaxSnapshotAge
+	}
+	switch {
+	case !(o.Threshold >= 1) || math.IsInf(o.Threshold, 1):
+		return &job.ParamError{Param: "--threshold", Msg: fmt.Sprintf("%g: scores never fall in (-1, 1); want at least 1", o.Threshold)}
+	case o.History < 0:
+		return &job.ParamError{Param: "--history", Msg: fmt.Sprintf("%v: negative", o.History)}
+	case o.MaxSnapshotAge < 0:
+		return &job.ParamError{Param: "--max-snapshot-age", Msg: fmt.Sprintf("%v: negative", o.MaxSnapshotAge)}
+	}
+	return nil
 }

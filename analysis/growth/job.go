@@ -65,20 +65,8 @@ type dayRow struct {
 // Aggregation to one point per channel and day (the day's last snapshot) runs in
 // ClickHouse. A bad parameter is a job.ParamError and nothing is written.
 func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
-	if err := o.Params.Validate(); err != nil {
+	if err := o.Check(); err != nil {
 		return Summary{}, err
-	}
-	if o.MaxGap <= 0 {
-		o.MaxGap = DefaultMaxGap
-	}
-	if o.MinPoints <= 0 {
-		o.MinPoints = DefaultMinPoints
-	}
-	if o.EventWindow <= 0 {
-		o.EventWindow = DefaultEventWindow
-	}
-	if o.MinPoints < 3 {
-		return Summary{}, &job.ParamError{Param: "--min-points", Msg: fmt.Sprintf("%d: a rate fit with an interval needs at least 3 points", o.MinPoints)}
 	}
 	scope, err := job.Resolve(ctx, db, o.Params.Scope)
 	if err != nil {
@@ -268,4 +256,25 @@ func channel(k job.Key, points []Point, o Options) (schema.GrowthChannel, []Day,
 	pj, cj := Jumps(series)
 	gc.Jumps, gc.CUSUMAlarms = uint32(len(pj)), uint32(len(cj))
 	return gc, series, pj, cj
+}
+
+// Check fills in the defaults and checks the options; a bad one is a job.ParamError. Run
+// calls it; a caller running several jobs calls it first for all of them.
+func (o *Options) Check() error {
+	if err := o.Params.Validate(); err != nil {
+		return err
+	}
+	if o.MaxGap <= 0 {
+		o.MaxGap = DefaultMaxGap
+	}
+	if o.MinPoints <= 0 {
+		o.MinPoints = DefaultMinPoints
+	}
+	if o.EventWindow <= 0 {
+		o.EventWindow = DefaultEventWindow
+	}
+	if o.MinPoints < 3 {
+		return &job.ParamError{Param: "--min-points", Msg: fmt.Sprintf("%d: a rate fit with an interval needs at least 3 points", o.MinPoints)}
+	}
+	return nil
 }

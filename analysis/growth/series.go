@@ -98,6 +98,11 @@ type Jump struct {
 // little, so it stands out of the residuals.
 const trendWindow = 7
 
+// minJumpAudience is the smallest audience change, in subscribers, that counts as a jump:
+// a few subscribers more or less on a small channel is no event, however many standard
+// errors it is.
+const minJumpAudience = 10
+
 // Jumps finds audience jumps in a daily series: on the daily log growth
 // d_i = ln S_i - ln S_{i-1} (over consecutive days without gaps), minus its running median
 // (the trend), PELT with the L2 cost and stats.BICPenalty (2 sigma^2 ln n, sigma from the
@@ -105,9 +110,13 @@ const trendWindow = 7
 // mean is more than 3 standard errors from zero is a jump, starting on its first day, with
 // factor exp(sum of its residuals). CUSUM (k = sigma/2, h = 5 sigma, sigma from the MAD of
 // the residuals) gives the online alarms. Runs of consecutive jump segments count once.
+// Audiences are whole numbers: sigma is at least the rounding noise of a log difference at
+// the series' median audience, sqrt(1/6)/S, and a jump moves the audience by at least
+// minJumpAudience subscribers, within at most trendWindow days: a longer excess is a change
+// of the trend, which the running median follows, not a jump.
 func Jumps(series []Day) (pelt, cusum []Jump) {
 	var days []time.Time
-	var d []float64
+	var d, level []float64
 	for i := 1; i < len(series); i++ {
 		a, b := series[i-1], series[i]
 		if a.Gap || b.Gap || a.Subs <= 0 || b.Subs <= 0 {
@@ -115,6 +124,7 @@ func Jumps(series []Day) (pelt, cusum []Jump) {
 		}
 		days = append(days, b.Day)
 		d = append(d, math.Log(b.Subs)-math.Log(a.Subs))
+		level = append(level, a.Subs)
 	}
 	if len(d) < 2*trendWindow+1 {
 		return nil, nil
@@ -128,6 +138,11 @@ func Jumps(series []Day) (pelt, cusum []Jump) {
 		resid[i] = d[i] - win[len(win)/2]
 	}
 	sigma := madSigma(resid)
+	med := slices.Clone(level)
+	slices.Sort(med)
+	if m := med[len(med)/2]; m > 0 {
+		sigma = max(sigma, math.Sqrt(1.0/6)/m)
+	}
 	if sigma == 0 {
 		return nil, nil
 	}
@@ -141,7 +156,8 @@ func Jumps(series []Day) (pelt, cusum []Jump) {
 			sum += v
 		}
 		mean := sum / float64(b-a)
-		if math.Abs(mean) > 3*sigma/math.Sqrt(float64(b-a)) {
+		moved := level[a] * math.Abs(math.Exp(sum)-1)
+		if math.Abs(mean) > 3*sigma/math.Sqrt(float64(b-a)) && moved >= minJumpAudience && b-a <= trendWindow {
 			if inJump {
 				last := &pelt[len(pelt)-1]
 				last.Factor *= math.Exp(sum)

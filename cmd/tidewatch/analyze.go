@@ -9,18 +9,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidewatch/tidewatch/analysis/bursts"
+	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 )
 
 // analyzeJobs are the analysis jobs, in the order "all" runs them.
-var analyzeJobs = []string{growth.Name}
+var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name}
 
 type analyzeOptions struct {
 	From, To, Scope string
 	MaxGap          time.Duration
 	MinPoints       int
+	EventWindow     time.Duration
+	// engagement
+	Threshold      float64
+	History        time.Duration
+	MaxSnapshotAge time.Duration
+	// bursts
+	Window time.Duration
+	Weeks  int
 }
 
 func newAnalyzeCmd(a *app) *cobra.Command {
@@ -41,6 +51,15 @@ Jobs:
            share of growth inside registry-event windows, aggregates per
            platform and community: growth_channels, growth_series,
            growth_jumps, growth_models, growth_groups
+  engagement posts per day, organic and forwarded posts, views per post,
+           ERR over the last 30 days (deleted posts excluded), ERR24 from
+           the counters read at 24 h, ER, and each post's overperformance
+           against the interquartile mean of the channel's last 100 posts
+           of its type: engagement_channels, engagement_posts
+  bursts   for every registry event in the range, each channel's and
+           community's post count in the --window after it as a z-score
+           against the same hours of the --weeks before:
+           bursts_channels, bursts_communities
 
 --scope limits the channels: platform[:NAME,...] (default: every channel),
 channels:@handle|id,..., community:NAME,... (the communities table) or
@@ -67,15 +86,19 @@ Bad parameters exit with code 2 and write nothing.`,
 			if err != nil {
 				return err
 			}
-			env, err := a.load(cmd)
-			if err != nil {
-				return err
-			}
 			jobs := args
 			if args[0] == "all" {
 				jobs = analyzeJobs
 			}
-			return analyzeRun(cmd.Context(), env, jobs, p, opts)
+			pl, err := opts.plan(p, jobs)
+			if err != nil {
+				return err
+			}
+			env, err := a.load(cmd)
+			if err != nil {
+				return err
+			}
+			return analyzeRun(cmd.Context(), env, pl)
 		},
 	}
 	f := cmd.Flags()
@@ -84,6 +107,12 @@ Bad parameters exit with code 2 and write nothing.`,
 	f.StringVar(&opts.Scope, "scope", "platform", "channels covered: platform[:NAME,...], channels:@h|id,..., community:NAME,... or actor:ID,...")
 	f.DurationVar(&opts.MaxGap, "max-gap", growth.DefaultMaxGap, "growth: longest time between snapshots that days are interpolated across")
 	f.IntVar(&opts.MinPoints, "min-points", growth.DefaultMinPoints, "growth: fewest observed days for a rate fit")
+	f.DurationVar(&opts.EventWindow, "event-window", growth.DefaultEventWindow, "growth: how long after a registry event its growth counts as the event's")
+	f.Float64Var(&opts.Threshold, "threshold", engagement.DefaultThreshold, "engagement: overperformance score that counts a post as overperforming")
+	f.DurationVar(&opts.History, "history", engagement.DefaultHistory, "engagement: how far before --from posts are read to benchmark the first ones")
+	f.DurationVar(&opts.MaxSnapshotAge, "max-snapshot-age", engagement.DefaultMaxSnapshotAge, "engagement: oldest subscriber count, before --to, that ERR may use")
+	f.DurationVar(&opts.Window, "window", bursts.DefaultWindow, "bursts: the window after each event (whole hours)")
+	f.IntVar(&opts.Weeks, "weeks", bursts.DefaultWeeks, "bursts: preceding weeks whose same hours are the baseline")
 	config.AddFlag(f, "clickhouse.addr", "clickhouse.database")
 	return cmd
 }
@@ -122,13 +151,47 @@ func (o analyzeOptions) params() (job.Params, error) {
 	if o.MaxGap <= 0 {
 		return p, &usageError{&job.ParamError{Param: "--max-gap", Msg: fmt.Sprintf("%s: want a positive duration", o.MaxGap)}}
 	}
-	if o.MinPoints < 3 {
-		return p, &usageError{&job.ParamError{Param: "--min-points", Msg: fmt.Sprintf("%d: a rate fit with an interval needs at least 3 points", o.MinPoints)}}
+	if o.EventWindow <= 0 {
+		return p, &usageError{&job.ParamError{Param: "--event-window", Msg: fmt.Sprintf("%s: want a positive duration", o.EventWindow)}}
 	}
 	return p, nil
 }
 
-func analyzeRun(ctx context.Context, env *cmdEnv, jobs []string, p job.Params, o analyzeOptions) error {
+// analyzePlan is the jobs to run, in order, with their checked options.
+type analyzePlan struct {
+	jobs       []string
+	growth     growth.Options
+	engagement engagement.Options
+	bursts     bursts.Options
+}
+
+// plan builds and checks every job's options before anything runs, so a bad flag of the
+// last job of "all" stops the first one from writing.
+func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
+	pl := analyzePlan{
+		jobs:       jobs,
+		growth:     growth.Options{Params: p, MaxGap: o.MaxGap, MinPoints: o.MinPoints, EventWindow: o.EventWindow},
+		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
+		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks},
+	}
+	for _, name := range jobs {
+		var err error
+		switch name {
+		case growth.Name:
+			err = pl.growth.Check()
+		case engagement.Name:
+			err = pl.engagement.Check()
+		case bursts.Name:
+			err = pl.bursts.Check()
+		}
+		if err != nil {
+			return pl, &usageError{err}
+		}
+	}
+	return pl, nil
+}
+
+func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 	db, err := openDatabase(ctx, env)
 	if err != nil {
 		return err
@@ -139,15 +202,12 @@ func analyzeRun(ctx context.Context, env *cmdEnv, jobs []string, p job.Params, o
 		CodeVersion: readBuildVersion().String(),
 		Writer:      writerOptions(env),
 	}
-	for _, name := range jobs {
+	for _, name := range pl.jobs {
 		switch name {
 		case growth.Name:
-			progress := func(n int) {
-				if n%500 == 0 {
-					fmt.Fprintf(env.Stderr, "growth: %d channels\r", n)
-				}
-			}
-			sum, err := growth.Run(ctx, db, growth.Options{Params: p, Meta: meta, MaxGap: o.MaxGap, MinPoints: o.MinPoints, Progress: progress})
+			o := pl.growth
+			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "growth", "channels")
+			sum, err := growth.Run(ctx, db, o)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -155,9 +215,88 @@ func analyzeRun(ctx context.Context, env *cmdEnv, jobs []string, p job.Params, o
 			if err != nil {
 				return fmt.Errorf("analyze growth: %w", err)
 			}
+		case engagement.Name:
+			o := pl.engagement
+			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "engagement", "channels")
+			sum, err := engagement.Run(ctx, db, o)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printEngagementSummary(env.Stdout, sum)
+			if err != nil {
+				return fmt.Errorf("analyze engagement: %w", err)
+			}
+		case bursts.Name:
+			o := pl.bursts
+			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "bursts", "channel windows")
+			sum, err := bursts.Run(ctx, db, o)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printBurstsSummary(env.Stdout, sum)
+			if err != nil {
+				return fmt.Errorf("analyze bursts: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// progressEvery reports a job's progress on w every 500 units.
+func progressEvery(w io.Writer, name, unit string) func(int) {
+	return func(n int) {
+		if n%500 == 0 {
+			fmt.Fprintf(w, "%s: %d %s\r", name, n, unit)
+		}
+	}
+}
+
+func printEngagementSummary(w io.Writer, s engagement.Summary) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "engagement run %s: %s\n", s.RunID, s.Status)
+	fmt.Fprintf(w, "  channels %d, with ERR %d, skipped %d; posts %d, scored %d, overperforming %d\n",
+		s.Channels, s.OK, s.Skipped, s.Posts, s.Scored, s.Overperforming)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for i, p := range s.Top {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  top post: %s channel %d post %d (%s): score %.1f\n", p.Platform, p.ChannelID, p.PostID, p.PostedAt.UTC().Format(time.DateOnly), p.Score)
+	}
+	if s.Status == job.StatusOK {
+		fmt.Fprintf(w, "  results: engagement_channels, engagement_posts WHERE run_id = '%s'\n", s.RunID)
+	}
+}
+
+func printBurstsSummary(w io.Writer, s bursts.Summary) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "bursts run %s: %s\n", s.RunID, s.Status)
+	fmt.Fprintf(w, "  events %d; channel windows %d (scored %d, skipped %d); community windows %d (scored %d, skipped %d)\n",
+		s.Events, s.Channels, s.ChannelsScored, s.ChannelsSkipped, s.Communities, s.CommunitiesScored, s.CommunitiesSkipped)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for i, b := range s.TopCommunities {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  top community: %s after %s %s: %.0f posts, z %.1f\n", b.Community, b.EventKind, b.EventAt.UTC().Format(time.DateTime), b.Count, b.Z)
+	}
+	for i, b := range s.TopChannels {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  top channel: %s %d after %s %s: %.0f posts, z %.1f\n", b.Platform, b.ChannelID, b.EventKind, b.EventAt.UTC().Format(time.DateTime), b.Count, b.Z)
+	}
+	if s.Status == job.StatusOK {
+		fmt.Fprintf(w, "  results: bursts_channels, bursts_communities WHERE run_id = '%s'\n", s.RunID)
+	}
 }
 
 func printGrowthSummary(w io.Writer, s growth.Summary) {

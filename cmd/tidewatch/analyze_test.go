@@ -27,6 +27,9 @@ func TestAnalyzeUsage(t *testing.T) {
 		{[]string{"analyze", "growth", "--from", "2026-13-01", "--to", "2026-02-01"}, "--from"},
 		{[]string{"analyze", "growth", "--from", "2026-01-01", "--to", "2026-02-01", "--scope", "galaxy:x"}, "--scope"},
 		{[]string{"analyze", "growth", "--from", "2026-01-01", "--to", "2026-02-01", "--min-points", "2"}, "--min-points"},
+		{[]string{"analyze", "all", "--from", "2026-01-01", "--to", "2026-02-01", "--weeks", "1"}, "--weeks"},
+		{[]string{"analyze", "engagement", "--from", "2026-01-01", "--to", "2026-02-01", "--threshold", "0.5"}, "--threshold"},
+		{[]string{"analyze", "bursts", "--from", "2026-01-01", "--to", "2026-02-01", "--window", "90m"}, "--window"},
 	} {
 		code, _, stderr := runCollector(t, tc.args...)
 		require.Equal(t, 2, code, "%v: %s", tc.args, stderr)
@@ -68,4 +71,8 @@ func TestAnalyzeGrowthCommand(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "skipped")
 	require.Contains(t, stdout, "no snapshots of channels in scope in the range")
+	require.Contains(t, stdout, "engagement run")
+	require.Contains(t, stdout, "bursts run")
+	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped",
+		ch.Query(t, "SELECT job, status FROM runs FINAL WHERE job LIKE 'analyze:%' AND status != 'ok' ORDER BY job"))
 }
