@@ -32,6 +32,9 @@ type EngagementChannel struct {
 	ERR24           float64   `ch:"err24"`
 	ERR24Posts      uint64    `ch:"err24_posts"`
 	ERR24Reason     string    `ch:"err24_reason"`
+	Reach           float64   `ch:"reach"`
+	ReachPosts      uint64    `ch:"reach_posts"`
+	ReachReason     string    `ch:"reach_reason"`
 	OpBasis         string    `ch:"op_basis"`
 	OpThreshold     float64   `ch:"op_threshold"`
 	ScoredPosts     uint64    `ch:"scored_posts"`

@@ -3,6 +3,7 @@ package engagement
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
@@ -24,7 +25,15 @@ type Post struct {
 	Reactions uint64
 	Views24   uint64
 	Has24     bool
+	// ReadAt is when the counters were read; Audience the channel's subscribers when the
+	// post was posted (0: unknown).
+	ReadAt   time.Time
+	Audience float64
 }
+
+// ReachMinAge is the youngest age at which a post's views count toward the reach: by then
+// views have nearly stopped growing (the collector's re-read at 72 h).
+const ReachMinAge = 72 * time.Hour
 
 // TypeOf is the type a post is compared within for overperformance: "forward" for a
 // forwarded post (a retweet, a forward from a channel or a person), otherwise its own
@@ -62,7 +71,7 @@ func Channel(k job.Key, posts []Post, s Subs, o Options) (schema.EngagementChann
 	ec := schema.EngagementChannel{
 		Platform: k.Platform, ChannelID: k.ChannelID, Status: StatusOK,
 		Days:        to.Sub(from).Hours() / 24,
-		PostsPerDay: nan, ViewsPerPost: nan, Subscribers: nan, ERR: nan, ER: nan, ERR24: nan, TopScore: nan,
+		PostsPerDay: nan, ViewsPerPost: nan, Subscribers: nan, ERR: nan, ER: nan, ERR24: nan, Reach: nan, TopScore: nan,
 		OpThreshold: o.Threshold,
 	}
 	winStart := to.Add(-stats.EngagementWindow)
@@ -74,6 +83,7 @@ func Channel(k job.Key, posts []Post, s Subs, o Options) (schema.EngagementChann
 	var (
 		inRange   []stats.Post
 		in24      []stats.Post
+		reach     []float64
 		viewsSum  float64
 		undeleted int
 	)
@@ -97,6 +107,9 @@ func Channel(k job.Key, posts []Post, s Subs, o Options) (schema.EngagementChann
 		inRange = append(inRange, sp)
 		if p.At.After(winStart) {
 			ec.WindowPosts++
+			if p.Audience > 0 && p.ReadAt.Sub(p.At) >= ReachMinAge {
+				reach = append(reach, 100*float64(p.Views)/p.Audience)
+			}
 			if p.Has24 {
 				sp.Views = int64(p.Views24)
 				in24 = append(in24, sp)
@@ -138,6 +151,18 @@ func Channel(k job.Key, posts []Post, s Subs, o Options) (schema.EngagementChann
 		} else {
 			ec.ERR = v
 		}
+	}
+
+	ec.ReachPosts = uint64(len(reach))
+	switch {
+	case ec.WindowPosts == 0:
+		ec.ReachReason = windowReason
+	case len(reach) == 0:
+		ec.ReachReason = fmt.Sprintf("no post in the window was read at %s of age or later with a subscriber count from when it was posted", days(ReachMinAge))
+	default:
+		slices.Sort(reach)
+		n := len(reach)
+		ec.Reach = (reach[(n-1)/2] + reach[n/2]) / 2
 	}
 
 	if ec.WindowPosts == 0 {

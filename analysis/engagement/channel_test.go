@@ -127,3 +127,30 @@ func TestChannel(t *testing.T) {
 		}
 	}
 }
+
+// The reach is the median of views over the audience when posted, of the window's posts read
+// at 72 h of age or later: a growing channel's ERR (on today's audience) falls below it.
+func TestReach(t *testing.T) {
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 0, 40)
+	o := Options{Params: job.Params{From: from, To: to}, Threshold: 2, MaxSnapshotAge: DefaultMaxSnapshotAge}
+	ps := daily(from, 40, 0, 0)
+	for i := range ps {
+		ps[i].Audience = 1000 * math.Exp(0.02*float64(i))
+		ps[i].Views = uint64(math.Round(0.3 * ps[i].Audience)) // a planted reach of 30%
+		ps[i].ReadAt = ps[i].At.Add(7 * 24 * time.Hour)
+		if i >= 37 {
+			ps[i].ReadAt = ps[i].At.Add(time.Hour) // too young: left out
+			ps[i].Views = 1
+		}
+	}
+	ps[20].Audience = 0 // no audience known: left out
+	ec, _ := Channel(job.Key{Platform: "telegram", ChannelID: 1}, ps, Subs{Count: 1000 * math.Exp(0.8), At: to.Add(-time.Hour)}, o)
+	require.InDelta(t, 30, ec.Reach, 0.1)
+	require.Equal(t, uint64(26), ec.ReachPosts) // posts 10..39 in the window, minus 3 too young and one without an audience
+	require.Less(t, ec.ERR, 27.0, "ERR divides by today's larger audience")
+
+	ec, _ = Channel(job.Key{Platform: "telegram", ChannelID: 1}, daily(from, 40, 100, 50), Subs{Count: 1000, At: to}, o)
+	require.True(t, math.IsNaN(ec.Reach))
+	require.Contains(t, ec.ReachReason, "no post in the window was read at")
+}

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS {{local "engagement_channels"}} {{onCluster}}
     err24 Float64,                        -- ERR with views read at 24 h of age
     err24_posts UInt64,                   -- window posts with a read at 24 h (target_age_s = 86400)
     err24_reason String,
+    reach Float64,                        -- median over window posts of views / subscribers when posted x 100
+    reach_posts UInt64,                   -- window posts in it: read at 72 h of age or later, audience known
+    reach_reason String,
     op_basis LowCardinality(String),      -- age of the scored views: 24h, latest, or '' (none)
     op_threshold Float64,
     scored_posts UInt64,                  -- posts in the range with an overperformance score
