@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job end to end on the simulated world: a local ClickHouse and a simulated Telegram
 # of a few hundred public channels (weeks of history, a takedown of Twitter accounts and an
-# attack), a test account logged in, seeds added, a collection with snowball discovery, and a
-# summary of what was collected.
+# attack), a test account logged in, seeds added, a collection with snowball discovery while
+# the world's clock runs through both events, a summary of what was collected, the world's
+# events and community labels imported as a researcher would keep them, and the analysis
+# jobs (growth, engagement, bursts) over the collected weeks with a summary of their results.
 #
 # Everything lives in .tidewatch/demo (a throwaway data folder) on loopback ports of its own;
 # DEMO_SECONDS sets how long the collection runs (real seconds).
@@ -10,8 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=.tidewatch/demo
-seconds=${DEMO_SECONDS:-90}
-channels=${DEMO_CHANNELS:-300}
+seconds=${DEMO_SECONDS:-150}
+channels=${DEMO_CHANNELS:-200}
+# World seconds per real second: 150 s at 21600 cover 37.5 world days, from day 12 to past
+# the attack on day 40.
+speed=${DEMO_SPEED:-21600}
+# The simulator's flood limits are in real seconds; with the world this much faster than real
+# time they would allow a few calls per world day, so the time-lapse lifts them
+# (DEMO_LIMITS=1 keeps them).
+limits="--no-limits"
+[ "${DEMO_LIMITS:-0}" = 1 ] && limits=""
 tw="$PWD/bin/tidewatch"
 sim="$PWD/bin/tgsim"
 mkdir -p "$dir"
@@ -24,12 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== simulated Telegram: $channels channels, one world hour per two real seconds"
+echo "== simulated Telegram: $channels channels, $speed world seconds per real second"
 rm -f tgsim.addr
-# The world starts 42 days into its period: after the Twitter takedown (day 20) and the attack
-# (day 40), so the histories hold both events.
-"$sim" serve --channels "$channels" --seed 7 --start 42d --speed 1800 \
-	--key tgsim.key --key-out tgsim.pem --addr-out tgsim.addr --quiet &
+# The world's clock starts 12 days into its period and runs through the Twitter takedown
+# (day 20) and the attack (day 40), so the snapshots hold the audience around both.
+"$sim" serve --channels "$channels" --seed 7 --start 12d --speed "$speed" \
+	--key tgsim.key --key-out tgsim.pem --addr-out tgsim.addr --quiet $limits &
 sim_pid=$!
 for _ in $(seq 100); do [ -s tgsim.addr ] && break; sleep 0.1; done
 [ -s tgsim.addr ] || { echo "tgsim did not start" >&2; exit 1; }
@@ -50,6 +60,16 @@ telegram:
   public_key_file: tgsim.pem
 privacy:
   hash_key: demo-key-not-for-real-data
+collect:
+  # The world runs $speed times faster than real time: per real second the collector must do
+  # what a real collection does in $speed seconds, so its per-account call rates (1 call a
+  # second per method by default, in real seconds) are raised to match.
+  limits:
+    - channels.getFullChannel=200/200
+    - channels.getChannels=50/50
+    - messages.getHistory=200/200
+    - messages.getMessagesViews=200/200
+    - channels.getMessages=50/50
 YAML
 
 echo "== database"
@@ -60,7 +80,7 @@ echo "== login with a test phone"
 "$tw" login --phone +9996621234 --code 22222 --label demo
 
 echo "== seeds"
-"$sim" seeds --channels "$channels" --seed 7 --at 42d --count 10 > seeds.txt
+"$sim" seeds --channels "$channels" --seed 7 --at 12d --count 10 > seeds.txt
 "$tw" seeds add --file seeds.txt
 
 echo "== collect for $seconds s (discovery on)"
@@ -86,3 +106,34 @@ q "SELECT week, sum(links) AS total, round(100 * sumIf(links, dest_platform = 't
 echo "-- posts per day around the attack (2026-04-10 18:00)"
 q "SELECT day, uniqExactMerge(posts) AS posts, uniqExactIfMerge(forwarded) AS forwarded FROM posts_daily
    WHERE day BETWEEN toDate('2026-04-04') AND toDate('2026-04-13') GROUP BY day ORDER BY day"
+
+echo "== registry: the world's events and community labels, as a researcher keeps them"
+"$sim" registry --channels "$channels" --seed 7 --out-dir registry
+"$tw" events import registry/events.csv
+"$tw" communities import registry/communities.csv
+
+# The range the snapshots cover, whole days.
+from=$(clickhouse-client --port 19100 --query "SELECT toDate(min(snapshot_at)) + 1 FROM tidewatch.channel_snapshots")
+to=$(clickhouse-client --port 19100 --query "SELECT toDate(max(snapshot_at)) FROM tidewatch.channel_snapshots")
+echo "== analyze all --from $from --to $to"
+"$tw" analyze all --from "$from" --to "$to"
+
+echo "== analysis results"
+run() { echo "(SELECT argMax(run_id, finished_at) FROM tidewatch.runs FINAL WHERE job = 'analyze:$1' AND status = 'ok')"; }
+echo "-- growth per community: audience at both ends, median daily rate, share of growth inside event windows"
+q "SELECT group_name AS community, channels, fitted, logistic, round(subscribers_first) AS subs_first, round(subscribers_last) AS subs_last,
+     round(growth_pct, 1) AS growth_pct, round(exp_rate_median, 4) AS median_rate, round(spike_share, 2) AS spike_share
+   FROM growth_groups WHERE run_id = $(run growth) ORDER BY group_kind DESC, subs_last DESC"
+echo "-- fastest growers: exponential rate per day with its 95% interval, the model AIC chose"
+q "SELECT c.channel_id, round(c.subscribers_last) AS subs, round(c.exp_rate, 4) AS rate, round(c.exp_rate_lo, 4) AS lo, round(c.exp_rate_hi, 4) AS hi,
+     round(c.doubling_days, 1) AS doubling_days, m.model, c.jumps
+   FROM growth_channels AS c ALL INNER JOIN (SELECT channel_id, model FROM growth_models WHERE run_id = $(run growth)) AS m USING channel_id
+   WHERE c.run_id = $(run growth) AND c.status = 'ok' ORDER BY c.exp_rate DESC LIMIT 8"
+echo "-- audience jumps found (PELT), by day: the attack's jump stands out"
+q "SELECT day, count() AS channels, round(avg(factor), 2) AS mean_factor FROM growth_jumps WHERE run_id = $(run growth) AND method = 'pelt' GROUP BY day ORDER BY day"
+echo "-- engagement: ERR (audience at the end), reach (audience when posted), ER, overperforming posts"
+q "SELECT count() AS channels, round(median(err), 1) AS median_err, round(median(reach), 1) AS median_reach, round(median(er), 2) AS median_er,
+     sum(overperforming) AS overperforming_posts FROM engagement_channels WHERE run_id = $(run engagement) AND status = 'ok'"
+echo "-- bursts after the registry's events: communities by z-score (posts in the 24 h after against the same hours of 4 weeks before)"
+q "SELECT event_kind, event_at, community, window_posts AS posts, round(baseline_mean, 1) AS usual, round(z, 1) AS z
+   FROM bursts_communities WHERE run_id = $(run bursts) AND status = 'ok' AND event_kind IN ('attack', 'takedown') ORDER BY event_at, z DESC"
