@@ -120,17 +120,13 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	}
 	sum := Summary{RunID: run.ID}
 	werr := compute(ctx, db, o, scope, run.ID, &sum)
-	status := job.StatusOK
-	var reasons []string
+	skip := ""
 	switch {
-	case werr != nil:
-		status, reasons = job.StatusFailed, []string{werr.Error()}
 	case sum.Events == 0:
-		status, reasons = job.StatusSkipped, []string{"no registry events in the range"}
+		skip = "no registry events in the range"
 	case sum.Channels == 0:
-		status, reasons = job.StatusSkipped, []string{"no posts of channels in scope in the windows after the events or their baseline weeks"}
+		skip = "no posts of channels in scope in the windows after the events or their baseline weeks"
 	}
-	sum.Status, sum.Reasons = status, reasons
 	counts := map[string]uint64{
 		"events":              uint64(sum.Events),
 		"channels":            uint64(sum.Channels),
@@ -140,8 +136,8 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 		"communities_scored":  uint64(sum.CommunitiesScored),
 		"communities_skipped": uint64(sum.CommunitiesSkipped),
 	}
-	ferr := run.Finish(ctx, status, counts, reasons)
-	return sum, errors.Join(werr, ferr)
+	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	return sum, err
 }
 
 func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) error {

@@ -78,17 +78,12 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	}
 	sum := Summary{RunID: run.ID}
 	counts, werr := compute(ctx, db, o, scope, run.ID, &sum)
-	status := job.StatusOK
-	var reasons []string
-	switch {
-	case werr != nil:
-		status, reasons = job.StatusFailed, []string{werr.Error()}
-	case sum.Channels == 0:
-		status, reasons = job.StatusSkipped, []string{"no snapshots of channels in scope in the range"}
+	skip := ""
+	if sum.Channels == 0 {
+		skip = "no snapshots of channels in scope in the range"
 	}
-	sum.Status, sum.Reasons = status, reasons
-	ferr := run.Finish(ctx, status, counts, reasons)
-	return sum, errors.Join(werr, ferr)
+	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	return sum, err
 }
 
 func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) (map[string]uint64, error) {

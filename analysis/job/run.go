@@ -149,6 +149,21 @@ func (r *Run) write(ctx context.Context, status string, counts map[string]uint64
 	return nil
 }
 
+// End decides a run's outcome and records it with Finish: failed with werr's message when
+// the computation failed, skipped with skipReason when it is not empty (there was nothing
+// to compute), ok otherwise. It returns the status and reasons recorded, and werr joined
+// with any error recording them.
+func (r *Run) End(ctx context.Context, werr error, skipReason string, counts map[string]uint64) (status string, reasons []string, err error) {
+	status = StatusOK
+	switch {
+	case werr != nil:
+		status, reasons = StatusFailed, []string{werr.Error()}
+	case skipReason != "":
+		status, reasons = StatusSkipped, []string{skipReason}
+	}
+	return status, reasons, errors.Join(werr, r.Finish(ctx, status, counts, reasons))
+}
+
 // Finish records the run's end: its status, counts (rows written per table, channels
 // fitted, skipped, ...) and errors or skip reasons. The results must have been flushed
 // before: a run marked ok has all its rows stored.
