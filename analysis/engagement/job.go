@@ -177,11 +177,7 @@ type daySubs struct {
 func audiences(ctx context.Context, db *store.DB, o Options, scope job.Channels) (map[job.Key][]daySubs, error) {
 	cond, args := scope.Filter()
 	from := o.Params.To.Add(-stats.EngagementWindow - 7*24*time.Hour)
-	q := fmt.Sprintf(`SELECT platform, channel_id, max(snapshot_at) AS at, argMax(subscribers, snapshot_at) AS subs
-FROM %s
-WHERE snapshot_at >= toDateTime(%d) AND snapshot_at < toDateTime(%d) AND subscribers > 0 AND (%s)
-GROUP BY platform, channel_id, toDate(snapshot_at)
-ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), from.Unix(), o.Params.To.Unix(), cond)
+	q := job.DailyAudienceQuery(db, cond, from, o.Params.To)
 	out := map[job.Key][]daySubs{}
 	err := store.Each(ctx, db, q, func(r *daySubs) error {
 		k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}

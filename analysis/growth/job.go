@@ -117,11 +117,7 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	}
 	groups := newAggregates()
 	cond, args := scope.Filter()
-	q := fmt.Sprintf(`SELECT platform, channel_id, max(snapshot_at) AS at, argMax(subscribers, snapshot_at) AS subs
-FROM %s
-WHERE snapshot_at >= toDateTime(%d) AND snapshot_at < toDateTime(%d) AND subscribers > 0 AND (%s)
-GROUP BY platform, channel_id, toDate(snapshot_at)
-ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), o.Params.From.Unix(), o.Params.To.Unix(), cond)
+	q := job.DailyAudienceQuery(db, cond, o.Params.From, o.Params.To)
 
 	var (
 		cur    job.Key

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -15,6 +16,17 @@ func Events(ctx context.Context, db *store.DB, from, to time.Time) ([]schema.Eve
 	return store.Select[schema.Event](ctx, db, "SELECT "+store.Columns[schema.Event]()+" FROM "+db.Table(schema.TableEvents)+
 		" FINAL WHERE deleted = 0 AND event_at >= toDateTime(?) AND event_at < toDateTime(?) ORDER BY event_at, event_id",
 		from.Unix(), to.Unix())
+}
+
+// DailyAudienceQuery selects, for the channels that cond keeps, each channel's last snapshot
+// of every day in [from, to) with a non-zero audience: columns platform, channel_id, at and
+// subs, ordered by channel and time. Its arguments are cond's.
+func DailyAudienceQuery(db *store.DB, cond string, from, to time.Time) string {
+	return fmt.Sprintf(`SELECT platform, channel_id, max(snapshot_at) AS at, argMax(subscribers, snapshot_at) AS subs
+FROM %s
+WHERE snapshot_at >= toDateTime(%d) AND snapshot_at < toDateTime(%d) AND subscribers > 0 AND (%s)
+GROUP BY platform, channel_id, toDate(snapshot_at)
+ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), from.Unix(), to.Unix(), cond)
 }
 
 // Memberships maps each channel to the communities it belongs to now (the latest version
