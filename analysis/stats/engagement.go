@@ -195,22 +195,77 @@ func Overperformance(posts []PostObs) ([]float64, error) {
 		}
 	}
 	out := make([]float64, len(posts))
-	history := map[string][]float64{}
+	windows := map[string]*iqmWindow{}
 	for i, p := range posts {
-		h := history[p.Kind]
+		w := windows[p.Kind]
+		if w == nil {
+			w = &iqmWindow{}
+			windows[p.Kind] = w
+		}
 		out[i] = math.NaN()
-		if len(h) >= OverperformanceMinHistory {
-			if bench, ok := InterquartileMean(h); ok {
-				if s, ok := OverperformanceScore(p.Value, bench); ok {
-					out[i] = s
-				}
+		if w.n >= OverperformanceMinHistory {
+			if s, ok := OverperformanceScore(p.Value, w.mean()); ok {
+				out[i] = s
 			}
 		}
-		h = append(h, p.Value)
-		if len(h) > OverperformanceHistory {
-			h = h[1:]
-		}
-		history[p.Kind] = h
+		w.push(p.Value)
 	}
 	return out, nil
+}
+
+// iqmWindow holds the last OverperformanceHistory values pushed, both in
+// push order (a ring buffer, to find the oldest) and sorted (for the
+// interquartile mean). The values must not be NaN.
+type iqmWindow struct {
+	ring   [OverperformanceHistory]float64
+	sorted [OverperformanceHistory]float64
+	head   int // index in ring of the oldest value when the window is full
+	n      int // number of values held
+}
+
+// push adds v, dropping the oldest value once the window is full.
+func (w *iqmWindow) push(v float64) {
+	if w.n == OverperformanceHistory {
+		old := w.ring[w.head]
+		w.ring[w.head] = v
+		w.head = (w.head + 1) % OverperformanceHistory
+		// Remove old from sorted: it is there, so the first index not
+		// below it holds a value equal to it.
+		j := lowerBound(w.sorted[:w.n], old)
+		copy(w.sorted[j:w.n-1], w.sorted[j+1:w.n])
+		w.n--
+	} else {
+		w.ring[w.n] = v
+	}
+	j := lowerBound(w.sorted[:w.n], v)
+	copy(w.sorted[j+1:w.n+1], w.sorted[j:w.n])
+	w.sorted[j] = v
+	w.n++
+}
+
+// mean returns InterquartileMean of the values held, for n > 0. It sums the
+// sorted middle in the same order as InterquartileMean, so the result is
+// the same float.
+func (w *iqmWindow) mean() float64 {
+	cut := w.n / 4
+	var s float64
+	for _, v := range w.sorted[cut : w.n-cut] {
+		s += v
+	}
+	return s / float64(w.n-2*cut)
+}
+
+// lowerBound returns the first index i of the sorted x with x[i] >= v, or
+// len(x) if there is none.
+func lowerBound(x []float64, v float64) int {
+	lo, hi := 0, len(x)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x[m] < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -214,6 +215,112 @@ func TestOverperformanceEdgeCases(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidInput)
 	_, err = Overperformance([]PostObs{{At: t0, Value: nan()}})
 	require.ErrorIs(t, err, ErrInvalidInput)
+}
+
+// overperformanceNaive is the direct definition of Overperformance: for each
+// post, InterquartileMean over an explicit copy of the up to
+// OverperformanceHistory previous values of the same kind.
+func overperformanceNaive(posts []PostObs) []float64 {
+	out := make([]float64, len(posts))
+	for i, p := range posts {
+		var window []float64
+		for j := i - 1; j >= 0 && len(window) < OverperformanceHistory; j-- {
+			if posts[j].Kind == p.Kind {
+				window = append(window, posts[j].Value)
+			}
+		}
+		// Put the window back in time order; InterquartileMean sorts it
+		// anyway, but this keeps it the same slice the definition names.
+		for a, b := 0, len(window)-1; a < b; a, b = a+1, b-1 {
+			window[a], window[b] = window[b], window[a]
+		}
+		out[i] = math.NaN()
+		if len(window) < OverperformanceMinHistory {
+			continue
+		}
+		bench, ok := InterquartileMean(window)
+		if !ok {
+			continue
+		}
+		if s, ok := OverperformanceScore(p.Value, bench); ok {
+			out[i] = s
+		}
+	}
+	return out
+}
+
+// randomPostObs returns n time-ordered posts of the given kinds, interleaved
+// at random. Values are drawn from a mix of small integers (many duplicates
+// and zeros, including negative zero), heavy-tailed reals and a few large
+// outliers.
+func randomPostObs(r *rand.Rand, n int, kinds []string) []PostObs {
+	t0 := utc(2024, 1, 1, 0)
+	at := t0
+	posts := make([]PostObs, n)
+	for i := range posts {
+		// Some posts share a time with the previous one.
+		if r.IntN(4) > 0 {
+			at = at.Add(time.Duration(1+r.IntN(3600)) * time.Second)
+		}
+		var v float64
+		switch r.IntN(6) {
+		case 0:
+			v = 0
+		case 1:
+			v = math.Copysign(0, -1)
+		case 2:
+			v = float64(r.IntN(5))
+		case 3:
+			v = math.Exp(r.NormFloat64()*2 + 5)
+		case 4:
+			v = r.Float64() * 1e-3
+		default:
+			v = float64(r.IntN(1000)) * 1e6
+		}
+		posts[i] = PostObs{At: at, Kind: kinds[r.IntN(len(kinds))], Value: v}
+	}
+	return posts
+}
+
+func TestOverperformanceMatchesNaive(t *testing.T) {
+	kindSets := [][]string{
+		{"text"},
+		{"text", "photo"},
+		{"text", "photo", "video"},
+		{"text", "photo", "video", "forward", "poll"},
+	}
+	for seed := uint64(1); seed <= 24; seed++ {
+		r := rand.New(rand.NewPCG(seed, 0x5eed))
+		kinds := kindSets[int(seed)%len(kindSets)]
+		n := r.IntN(1001)
+		if seed%6 == 0 {
+			n = 1000
+		}
+		posts := randomPostObs(r, n, kinds)
+		got, err := Overperformance(posts)
+		require.NoError(t, err)
+		want := overperformanceNaive(posts)
+		require.Len(t, got, len(want))
+		for i := range want {
+			if math.IsNaN(want[i]) {
+				require.True(t, math.IsNaN(got[i]), "seed %d, post %d: got %v, want NaN", seed, i, got[i])
+				continue
+			}
+			require.Equal(t, math.Float64bits(want[i]), math.Float64bits(got[i]),
+				"seed %d, post %d: got %v, want %v", seed, i, got[i], want[i])
+		}
+	}
+}
+
+func BenchmarkOverperformance(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	posts := randomPostObs(r, 20000, []string{"text", "photo", "video"})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Overperformance(posts); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func utc(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
