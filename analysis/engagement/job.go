@@ -2,8 +2,8 @@
 // scope over a time range, how much it posts (organic and forwarded), how many views a post
 // gets, its reach rates ERR and ERR24, its engagement rate ER, and CrowdTangle's
 // overperformance score of every post against the channel's own recent posts of the same
-// type. One row per post with its latest counters (and its views at 24 h of age) is built
-// in ClickHouse; the rates are computed in Go with analysis/stats.
+// type. Posts are read a batch of channels at a time and merged in Go (read.go); the rates
+// are computed with analysis/stats.
 package engagement
 
 import (
@@ -64,6 +64,11 @@ type Options struct {
 	MaxSnapshotAge time.Duration
 	// Progress, when set, is called after each channel with the count so far.
 	Progress func(channels int)
+	// BatchRows is how many stored post rows are read at a time (channels are never
+	// split). Default job.DefaultBatchRows.
+	BatchRows uint64
+	// Workers is how many channels are scored at once. Default GOMAXPROCS.
+	Workers int
 }
 
 // TopPost is a highly scored post, as a Summary lists it.
@@ -88,25 +93,6 @@ type Summary struct {
 	// Top is the highest-scoring posts, at most TopN, highest first.
 	Top     []TopPost
 	Reasons []string // why the whole run was skipped
-}
-
-// postRow is one post as ClickHouse aggregates it: an album once, its latest counters, its
-// views at 24 h of age where read.
-type postRow struct {
-	Platform  string    `ch:"platform"`
-	ChannelID uint64    `ch:"channel_id"`
-	PostID    uint64    `ch:"pid"`
-	PostedAt  time.Time `ch:"posted_at"`
-	PostType  string    `ch:"post_type"`
-	Forwarded uint8     `ch:"forwarded"`
-	Deleted   uint8     `ch:"deleted"`
-	Views     uint64    `ch:"views"`
-	Forwards  uint64    `ch:"forwards"`
-	Replies   uint64    `ch:"replies"`
-	Reactions uint64    `ch:"reactions"`
-	Views24   uint64    `ch:"views24"`
-	Has24     uint8     `ch:"has24"`
-	ReadAt    time.Time `ch:"read_at"`
 }
 
 type subsRow struct {
@@ -204,56 +190,6 @@ func audienceAt(ps []Post, series []daySubs) {
 	}
 }
 
-// postsQuery is one row per post of the channels in scope posted in [from, to): service
-// messages left out, an album's messages merged into one post (its first message's id and
-// time, the type of its earliest message, the largest of its counters, deleted only when
-// all of them are), each message's latest version (argMax by version), and the views of
-// the read closest to 24 h of age among those scheduled at 24 h (has24 = 0 when there is
-// none). A post's counters are the later of its row in posts (the counters when its
-// history page was read) and its latest re-read in post_counters. Ordered by channel, then
-// time. One JOIN per SELECT: 18.16 takes no more.
-func postsQuery(db *store.DB, cond string, from, to time.Time) string {
-	return fmt.Sprintf(`SELECT platform, channel_id, min(post_id) AS pid, min(at) AS posted_at,
-    argMin(ptype, at) AS post_type, max(fwd) AS forwarded, min(del) AS deleted,
-    max(if(lr > vat, lv, v)) AS views, max(if(lr > vat, lf, f)) AS forwards,
-    max(if(lr > vat, lrp, r)) AS replies, max(if(lr > vat, lx, x)) AS reactions,
-    max(v24) AS views24, max(h24) AS has24, max(if(lr > vat, lr, vat)) AS read_at
-FROM
-(
-    SELECT platform, channel_id, post_id,
-        argMax(post_key, version) AS pkey,
-        argMax(posted_at, version) AS at,
-        argMax(toString(post_type), version) AS ptype,
-        argMax(fwd_channel_id != 0 OR fwd_person_hash != '' OR toString(post_type) = 'retweet', version) AS fwd,
-        argMax(deleted, version) AS del,
-        argMax(views, version) AS v,
-        argMax(forwards, version) AS f,
-        argMax(replies, version) AS r,
-        argMax(reactions, version) AS x,
-        argMax(if(counters_at > toDateTime(0), counters_at, posted_at), version) AS vat
-    FROM %[1]s
-    WHERE posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND kind != 'service' AND (%[5]s)
-    GROUP BY platform, channel_id, post_id
-)
-ALL LEFT JOIN
-(
-    SELECT platform, channel_id, post_id,
-        argMinIf(views, abs(toInt64(age_s) - %[6]d), target_age_s = %[6]d) AS v24,
-        maxIf(toUInt8(1), target_age_s = %[6]d) AS h24,
-        max(read_at) AS lr,
-        argMax(views, read_at) AS lv,
-        argMax(forwards, read_at) AS lf,
-        argMax(replies, read_at) AS lrp,
-        argMax(reactions, read_at) AS lx
-    FROM %[2]s
-    WHERE read_at >= toDateTime(%[3]d) AND (%[5]s)
-    GROUP BY platform, channel_id, post_id
-) USING (platform, channel_id, post_id)
-GROUP BY platform, channel_id, pkey
-ORDER BY platform, channel_id, posted_at, pid`,
-		db.Table(schema.TablePosts), db.Table(schema.TablePostCounters), from.Unix(), to.Unix(), cond, Age24h)
-}
-
 func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) (map[string]uint64, error) {
 	subs, err := subscribers(ctx, db, o, scope)
 	if err != nil {
@@ -273,9 +209,7 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 		return nil, errors.Join(err, chans.Close(ctx))
 	}
 	done := map[job.Key]bool{}
-	write := func(k job.Key, ps []Post) error {
-		audienceAt(ps, series[k])
-		ec, eps := Channel(k, ps, subs[k], o)
+	write := func(k job.Key, ec schema.EngagementChannel, eps []schema.EngagementPost) error {
 		ec.RunID = runID
 		done[k] = true
 		sum.Channels++
@@ -304,36 +238,32 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	}
 
 	cond, args := scope.Filter()
-	q := postsQuery(db, cond, o.Params.From.Add(-o.History), o.Params.To)
-	var (
-		cur job.Key
-		buf []Post
-	)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		err := write(cur, buf)
-		buf = buf[:0]
-		return err
-	}
-	err = store.Each(ctx, db, q, func(r *postRow) error {
-		k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
-		if k != cur {
-			if err := flush(); err != nil {
-				return err
-			}
-			cur = k
-		}
-		buf = append(buf, Post{
-			ID: r.PostID, At: r.PostedAt.UTC(), Type: r.PostType, Forwarded: r.Forwarded != 0, Deleted: r.Deleted != 0,
-			Views: r.Views, Forwards: r.Forwards, Replies: r.Replies, Reactions: r.Reactions, Views24: r.Views24, Has24: r.Has24 != 0,
-			ReadAt: r.ReadAt.UTC(),
-		})
-		return nil
-	}, append(slices.Clone(args), args...)...)
+	from := o.Params.From.Add(-o.History)
+	batches, err := job.Batches(ctx, db, schema.TablePosts, postsWhere(cond, from, o.Params.To), o.BatchRows, args...)
 	if err == nil {
-		err = flush()
+		type result struct {
+			k   job.Key
+			ec  schema.EngagementChannel
+			eps []schema.EngagementPost
+		}
+		err = job.Pipeline(ctx, o.Workers, func(ctx context.Context, emit func(channelPosts) error) error {
+			for _, b := range batches {
+				cps, err := readBatch(ctx, db, b, cond, args, from, o.Params.To)
+				if err != nil {
+					return err
+				}
+				for _, cp := range cps {
+					if err := emit(cp); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}, func(cp channelPosts) result {
+			audienceAt(cp.Posts, series[cp.Key])
+			ec, eps := Channel(cp.Key, cp.Posts, subs[cp.Key], o)
+			return result{cp.Key, ec, eps}
+		}, func(r result) error { return write(r.k, r.ec, r.eps) })
 	}
 	// Channels without posts in the range: those named by the scope, and those with a
 	// snapshot in the range, are recorded as skipped.
@@ -354,7 +284,8 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 			if done[k] {
 				continue
 			}
-			if err = write(k, nil); err != nil {
+			ec, eps := Channel(k, nil, subs[k], o)
+			if err = write(k, ec, eps); err != nil {
 				break
 			}
 		}

@@ -39,6 +39,8 @@ type Options struct {
 	EventWindow time.Duration
 	// Progress, when set, is called after each channel with the count so far.
 	Progress func(channels int)
+	// Workers is how many channels are fitted at once. Default GOMAXPROCS.
+	Workers int
 }
 
 // Summary is what a run did.
@@ -119,16 +121,26 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	cond, args := scope.Filter()
 	q := job.DailyAudienceQuery(db, cond, o.Params.From, o.Params.To)
 
-	var (
-		cur    job.Key
+	type input struct {
+		k      job.Key
 		points []Point
-	)
-	flush := func() error {
-		if len(points) == 0 {
-			return nil
-		}
-		gc, series, pj, cj := channel(cur, points, o)
-		gm := model(cur, points, series, gc, windows(events, cur, members[cur], o.EventWindow))
+	}
+	type result struct {
+		k      job.Key
+		gc     schema.GrowthChannel
+		gm     schema.GrowthModel
+		series []Day
+		jumps  []Jump
+		pelt   int // of jumps, the PELT ones (first)
+	}
+	work := func(in input) result {
+		gc, series, pj, cj := channel(in.k, in.points, o)
+		gm := model(in.k, in.points, series, gc, windows(events, in.k, members[in.k], o.EventWindow))
+		return result{k: in.k, gc: gc, gm: gm, series: series, jumps: append(pj, cj...), pelt: len(pj)}
+	}
+	use := func(r result) error {
+		cur := r.k
+		gc, gm := r.gc, r.gm
 		gc.RunID, gm.RunID = runID, runID
 		sum.Channels++
 		if gc.Status == "ok" {
@@ -139,7 +151,6 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 		if gm.Model == stats.ModelLogistic {
 			sum.Logistic++
 		}
-		sum.Jumps += len(pj)
 		groups.add(cur, members[cur], gc, gm)
 		if err := chans.Write(ctx, gc); err != nil {
 			return err
@@ -147,7 +158,7 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 		if err := models.Write(ctx, gm); err != nil {
 			return err
 		}
-		for _, d := range series {
+		for _, d := range r.series {
 			row := schema.GrowthDay{RunID: runID, Platform: cur.Platform, ChannelID: cur.ChannelID, Day: d.Day, Subscribers: d.Subs}
 			if d.Observed {
 				row.Observed = 1
@@ -159,7 +170,8 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 				return err
 			}
 		}
-		for _, j := range append(pj, cj...) {
+		sum.Jumps += r.pelt
+		for _, j := range r.jumps {
 			if err := jumps.Write(ctx, schema.GrowthJump{RunID: runID, Platform: cur.Platform, ChannelID: cur.ChannelID, Day: j.Day, Method: j.Method, Factor: j.Factor}); err != nil {
 				return err
 			}
@@ -167,23 +179,27 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 		if o.Progress != nil {
 			o.Progress(sum.Channels)
 		}
-		points = points[:0]
 		return nil
 	}
-	err = store.Each(ctx, db, q, func(r *dayRow) error {
-		k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
-		if k != cur {
-			if err := flush(); err != nil {
-				return err
+	err = job.Pipeline(ctx, o.Workers, func(ctx context.Context, emit func(input) error) error {
+		var cur input
+		err := store.Each(ctx, db, q, func(r *dayRow) error {
+			k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
+			if k != cur.k && len(cur.points) > 0 {
+				if err := emit(cur); err != nil {
+					return err
+				}
+				cur = input{}
 			}
-			cur = k
+			cur.k = k
+			cur.points = append(cur.points, Point{At: r.At.UTC(), Subs: float64(r.Subs)})
+			return nil
+		}, args...)
+		if err == nil && len(cur.points) > 0 {
+			err = emit(cur)
 		}
-		points = append(points, Point{At: r.At.UTC(), Subs: float64(r.Subs)})
-		return nil
-	}, args...)
-	if err == nil {
-		err = flush()
-	}
+		return err
+	}, work, use)
 	cerr := closeAll()
 	if err == nil && cerr == nil && sum.Channels > 0 {
 		err = writeGroups(ctx, db, wopts, runID, groups)

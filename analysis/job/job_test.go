@@ -2,6 +2,8 @@ package job
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,4 +147,80 @@ func TestRunAndScopeInClickHouse(t *testing.T) {
 
 	_, err = DataVersion(ctx, db, []string{"no_such_table"})
 	require.ErrorContains(t, err, "no_such_table")
+
+	// Batches: channels in key order, cut by rows and by platform.
+	bs, err := Batches(ctx, db, schema.TableChannels, "1", 10)
+	require.NoError(t, err)
+	require.Equal(t, []Batch{{Platform: "telegram", Lo: 11, Hi: 12, Channels: 2, Rows: 2}, {Platform: "twitter", Lo: 11, Hi: 11, Channels: 1, Rows: 1}}, bs)
+	bs, err = Batches(ctx, db, schema.TableChannels, "channel_id > ?", 1, uint64(0))
+	require.NoError(t, err)
+	require.Len(t, bs, 3)
+	var n2 uint64
+	cond, args = bs[1].Filter()
+	require.NoError(t, db.QueryRow(ctx, "SELECT count() FROM "+db.Table(schema.TableChannels)+" WHERE "+cond, args...).Scan(&n2))
+	require.Equal(t, uint64(1), n2)
+	_, err = Batches(ctx, db, "no_such_table", "1", 0)
+	require.ErrorContains(t, err, "no_such_table")
+}
+
+func TestPipeline(t *testing.T) {
+	produce := func(n int) func(context.Context, func(int) error) error {
+		return func(_ context.Context, emit func(int) error) error {
+			for i := range n {
+				if err := emit(i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	square := func(i int) int {
+		time.Sleep(time.Duration(i%3) * time.Millisecond) // results finish out of order
+		return i * i
+	}
+	var got []int
+	require.NoError(t, Pipeline(context.Background(), 4, produce(50), square, func(v int) error { got = append(got, v); return nil }))
+	require.Len(t, got, 50)
+	for i, v := range got {
+		require.Equal(t, i*i, v, "results in emission order")
+	}
+
+	// An error of produce is returned after the results emitted before it.
+	boom := errors.New("boom")
+	got = nil
+	err := Pipeline(context.Background(), 2, func(ctx context.Context, emit func(int) error) error {
+		for i := range 5 {
+			if err := emit(i); err != nil {
+				return err
+			}
+		}
+		return boom
+	}, square, func(v int) error { got = append(got, v); return nil })
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, []int{0, 1, 4, 9, 16}, got)
+
+	// An error of use stops the producer.
+	var emitted atomic.Int64
+	err = Pipeline(context.Background(), 2, func(ctx context.Context, emit func(int) error) error {
+		for i := range 1_000_000 {
+			emitted.Add(1)
+			if err := emit(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, square, func(v int) error {
+		if v == 4 {
+			return boom
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, boom)
+	require.Less(t, emitted.Load(), int64(100))
+
+	// A cancelled context ends it.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = Pipeline(ctx, 0, produce(10), square, func(int) error { return nil })
+	require.ErrorIs(t, err, context.Canceled)
 }
