@@ -95,9 +95,10 @@ type LogisticFit struct {
 // order one and K, r, N0 positive. Starting values come from the
 // linearisation ln(K/S - 1) = ln((K-N0)/N0) - r t, solved by ordinary least
 // squares for a ladder of trial capacities above max(s); the best start is
-// refined with L-BFGS (gonum/optimize) and finished with Levenberg-Marquardt
-// steps. The fit counts as converged when a further Gauss-Newton step would
-// change no parameter by more than one part in 10^6.
+// refined with Levenberg-Marquardt steps, and when that does not reach an
+// acceptable stationary point, with L-BFGS (gonum/optimize) followed by
+// Levenberg-Marquardt. The fit counts as converged when a further
+// Gauss-Newton step would change no parameter by more than one part in 10^6.
 //
 // The points need not be sorted. It returns ErrLengthMismatch when len(t) !=
 // len(s), ErrTooFewPoints (wrapped, with the count) for fewer than five
@@ -231,69 +232,112 @@ type logisticProblem struct {
 	tau, y []float64
 }
 
-// eval returns the curve at tau_i for theta = (ln K, ln r, ln N0) together
-// with its partial derivatives. With E = e^(-r tau), q = ((K-N0)/N0) E and
-// D = 1 + q, f = K/D and
+// logisticPoint holds the quantities of eval that depend on theta but not
+// on the data point, so that each point costs a single math.Exp.
+type logisticPoint struct {
+	K, r float64
+	// c = (K-N0)/N0 = e^(u-w) - 1 and kn = K/N0 = e^(u-w), with u = ln K
+	// and w = ln N0. hoist reports whether both are finite; otherwise eval
+	// forms q and q + E in log space from lnc = ln c (when u > w) and
+	// lnKN0 = u - w.
+	c, kn      float64
+	hoist      bool
+	logC       bool
+	lnc, lnKN0 float64
+}
+
+// at prepares the per-theta constants for eval.
+func (p logisticProblem) at(theta []float64) logisticPoint {
+	u, v, w := theta[0], theta[1], theta[2]
+	lp := logisticPoint{K: math.Exp(u), r: math.Exp(v), lnKN0: u - w}
+	lp.c = math.Expm1(u - w)
+	lp.kn = math.Exp(u - w)
+	lp.hoist = !math.IsInf(lp.kn, 0) && !math.IsNaN(lp.kn) && !math.IsInf(lp.c, 0) && !math.IsNaN(lp.c)
+	if !lp.hoist && u > w {
+		lp.logC = true
+		lp.lnc = u - w + math.Log(-math.Expm1(w-u))
+	}
+	return lp
+}
+
+// eval returns the curve at tau for the parameters prepared by at, together
+// with its partial derivatives in theta = (ln K, ln r, ln N0). With
+// E = e^(-r tau), q = ((K-N0)/N0) E and D = 1 + q, f = K/D and
 //
 //	df/dlnK  = f (1 - E)/D
 //	df/dlnr  = f r tau q/D
 //	df/dlnN0 = f (q + E)/D,   q + E = (K/N0) E.
 //
-// q is formed in log space when K > N0 so that a tiny N0 does not overflow.
-func (p logisticProblem) eval(theta []float64, i int) (f, du, dv, dw float64) {
-	u, v, w := theta[0], theta[1], theta[2]
-	K, r := math.Exp(u), math.Exp(v)
-	tau := p.tau[i]
-	e := math.Exp(-r * tau)
-	var q float64
-	if u > w {
-		// ln c = (u-w) + ln(1 - e^(w-u)).
-		q = math.Exp(u - w + math.Log(-math.Expm1(w-u)) - r*tau)
+// When K/N0 overflows, q and q + E are formed in log space (q from
+// ln c = (u-w) + ln(1 - e^(w-u))) so that a tiny N0 does not overflow.
+func (lp *logisticPoint) eval(tau float64) (f, du, dv, dw float64) {
+	e := math.Exp(-lp.r * tau)
+	var q, qe float64
+	if lp.hoist {
+		q = lp.c * e
+		qe = lp.kn * e
 	} else {
-		q = math.Expm1(u-w) * e
+		if lp.logC {
+			q = math.Exp(lp.lnc - lp.r*tau)
+		} else {
+			q = lp.c * e
+		}
+		qe = math.Exp(lp.lnKN0 - lp.r*tau)
 	}
-	qe := math.Exp(u - w - r*tau)
 	d := 1 + q
-	f = K / d
-	return f, f * (1 - e) / d, f * r * tau * q / d, f * qe / d
+	f = lp.K / d
+	return f, f * (1 - e) / d, f * lp.r * tau * q / d, f * qe / d
 }
 
 // sse returns the residual sum of squares and its gradient in theta.
 func (p logisticProblem) sse(theta, grad []float64) float64 {
-	var s float64
-	if grad != nil {
-		grad[0], grad[1], grad[2] = 0, 0, 0
+	lp := p.at(theta)
+	var s, g0, g1, g2 float64
+	if grad == nil {
+		for i, tau := range p.tau {
+			f, _, _, _ := lp.eval(tau)
+			e := f - p.y[i]
+			s += e * e
+		}
+		return s
 	}
-	for i := range p.tau {
-		f, du, dv, dw := p.eval(theta, i)
+	for i, tau := range p.tau {
+		f, du, dv, dw := lp.eval(tau)
 		e := f - p.y[i]
 		s += e * e
-		if grad != nil {
-			grad[0] += 2 * e * du
-			grad[1] += 2 * e * dv
-			grad[2] += 2 * e * dw
-		}
+		g0 += e * du
+		g1 += e * dv
+		g2 += e * dw
 	}
+	grad[0], grad[1], grad[2] = 2*g0, 2*g1, 2*g2
 	return s
 }
 
 // normal returns J^T J, J^T e (e = f - y) and the SSE at theta.
 func (p logisticProblem) normal(theta []float64) (*mat.SymDense, [3]float64, float64) {
-	jtj := mat.NewSymDense(3, nil)
+	lp := p.at(theta)
+	var a00, a01, a02, a11, a12, a22 float64
 	var jte [3]float64
 	var sse float64
-	for i := range p.tau {
-		f, du, dv, dw := p.eval(theta, i)
-		j := [3]float64{du, dv, dw}
+	for i, tau := range p.tau {
+		f, du, dv, dw := lp.eval(tau)
 		e := f - p.y[i]
 		sse += e * e
-		for a := 0; a < 3; a++ {
-			jte[a] += j[a] * e
-			for b := a; b < 3; b++ {
-				jtj.SetSym(a, b, jtj.At(a, b)+j[a]*j[b])
-			}
-		}
+		jte[0] += du * e
+		jte[1] += dv * e
+		jte[2] += dw * e
+		a00 += du * du
+		a01 += du * dv
+		a02 += du * dw
+		a11 += dv * dv
+		a12 += dv * dw
+		a22 += dw * dw
 	}
+	jtj := mat.NewSymDense(3, []float64{
+		a00, a01, a02,
+		a01, a11, a12,
+		a02, a12, a22,
+	})
 	return jtj, jte, sse
 }
 
@@ -337,12 +381,18 @@ func (p logisticProblem) start() []float64 {
 	return best
 }
 
-// fit minimises the SSE from the linearised start with L-BFGS and polishes
-// the result with Levenberg-Marquardt. It reports whether the final point is
-// stationary: the Gauss-Newton step there moves no log-parameter by more
-// than 1e-6.
+// fit minimises the SSE from the linearised start. Levenberg-Marquardt is
+// tried first; when it does not end at a stationary point, the SSE is
+// minimised with L-BFGS from the same start and the result polished with
+// Levenberg-Marquardt. It reports whether the final point is stationary:
+// the Gauss-Newton step there moves no log-parameter by more than 1e-6.
 func (p logisticProblem) fit() ([]float64, bool) {
 	x0 := p.start()
+	// A Levenberg-Marquardt result beyond the identifiable capacity is not
+	// taken: L-BFGS may still find a better-placed optimum.
+	if theta := p.levenbergMarquardt(append([]float64(nil), x0...), 100); theta[0] <= math.Log(maxCapacityRatio) && p.stationary(theta) {
+		return theta, true
+	}
 	prob := optimize.Problem{
 		Func: func(x []float64) float64 {
 			v := p.sse(x, nil)
@@ -373,16 +423,28 @@ func (p logisticProblem) fit() ([]float64, bool) {
 		theta = append(theta[:0], res.X...)
 	}
 	theta = p.levenbergMarquardt(theta, 100)
+	if !p.stationary(theta) {
+		return nil, false
+	}
+	return theta, true
+}
+
+// stationary reports whether theta is finite and the Gauss-Newton step
+// there moves no log-parameter by more than 1e-6.
+func (p logisticProblem) stationary(theta []float64) bool {
+	if !finite(theta) {
+		return false
+	}
 	step, ok := p.gaussNewtonStep(theta, 0)
 	if !ok {
-		return nil, false
+		return false
 	}
 	for _, d := range step {
 		if math.Abs(d) > 1e-6 {
-			return nil, false
+			return false
 		}
 	}
-	return theta, finite(theta)
+	return true
 }
 
 // gaussNewtonStep solves (J^T J + lambda diag(J^T J)) d = -J^T e.

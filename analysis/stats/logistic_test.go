@@ -3,6 +3,7 @@ package stats
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -216,7 +217,50 @@ func TestChooseGrowthModel(t *testing.T) {
 	}
 }
 
+// benchSeries returns a fixed set of 50 daily series of 365 points: mostly
+// logistic curves at various stages of saturation, and every fifth one an
+// exponential curve, each with 0.3% multiplicative Gaussian noise from a
+// fixed seed.
+func benchSeries() (t []float64, series [][]float64) {
+	const n, count = 365, 50
+	rng := rand.New(rand.NewPCG(20240601, 7))
+	t = seqDays(n)
+	for k := 0; k < count; k++ {
+		s := make([]float64, n)
+		if k%5 == 4 {
+			a := 50 + 5000*rng.Float64()
+			r := 0.002 + 0.01*rng.Float64()
+			for i, x := range t {
+				s[i] = a * math.Exp(r*x)
+			}
+		} else {
+			K := math.Pow(10, 3+3*rng.Float64())
+			r := 0.01 + 0.09*rng.Float64()
+			n0 := K * (0.002 + 0.2*rng.Float64())
+			for i, x := range t {
+				s[i] = logisticAt(x, K, r, n0)
+			}
+		}
+		for i := range s {
+			s[i] *= 1 + 0.003*rng.NormFloat64()
+		}
+		series = append(series, s)
+	}
+	return t, series
+}
+
 func BenchmarkFitLogistic(b *testing.B) {
+	t, series := benchSeries()
+	for b.Loop() {
+		for _, s := range series {
+			// Some exponential series are rejected with ErrNoConvergence;
+			// that path is part of the cost being measured.
+			_, _ = FitLogistic(t, s)
+		}
+	}
+}
+
+func BenchmarkFitLogisticChannel(b *testing.B) {
 	tt := seqDays(len(channelSubs))
 	for b.Loop() {
 		if _, err := FitLogistic(tt, channelSubs); err != nil {
