@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/tidewatch/tidewatch/analysis/stats"
 )
 
 // Client runs clickhouse-client against one server, as an analyst without tidewatch
@@ -73,6 +75,13 @@ type RefGrowth struct {
 	Growth30d    float64
 	Growth30dPct float64
 	Slope        float64
+	// The fits over the days' last snapshots (t in days since the range start), with
+	// analysis/stats as tidewatch does: the exponential with its interval, the logistic, the
+	// model AIC chooses; and the changepoints of the daily ln S differences (PELT, BIC
+	// penalty).
+	ExpRate      float64
+	Model        string
+	Changepoints int
 }
 
 // RefEngagement is one channel's engagement figures: views per post over the undeleted
@@ -85,6 +94,10 @@ type RefEngagement struct {
 	ViewsPerPost float64
 	ERR          float64
 	ER           float64
+	// Scored is how many posts got an overperformance score against the interquartile mean
+	// of the channel's previous 100 posts of the same type (stats.Overperformance),
+	// Overperforming how many of those scored at least 2.
+	Scored, Overperforming int
 }
 
 // RefResult is what a reference run computed and wrote.
@@ -105,6 +118,9 @@ const (
 // Reference exports channel_snapshots and posts of [from, to) to CSV files in dir with
 // clickhouse-client, computes the growth and engagement figures of every channel from
 // the files with encoding/csv and writes them to growth.csv and engagement.csv in dir.
+// The heavy figures (the exponential and logistic fits, changepoints, overperformance)
+// use the same analysis/stats routines as tidewatch, one channel after another, as an
+// analyst's script calling a statistics library would.
 func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (res RefResult, err error) {
 	start := time.Now()
 	snapPath, postPath := filepath.Join(dir, "channel_snapshots.csv"), filepath.Join(dir, "posts.csv")
@@ -115,7 +131,8 @@ func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (r
 		where("snapshot_at")+" FORMAT CSV", snapPath); err != nil {
 		return res, err
 	}
-	if err := c.Export(ctx, "SELECT platform, channel_id, post_id, posted_at, kind, views, forwards, replies, reactions, deleted FROM posts WHERE "+
+	if err := c.Export(ctx, "SELECT platform, channel_id, post_id, posted_at, kind, views, forwards, replies, reactions, deleted, "+
+		"if(fwd_channel_id != 0 OR fwd_person_hash != '', 'forward', toString(post_type)) FROM posts WHERE "+
 		where("posted_at")+" FORMAT CSV", postPath); err != nil {
 		return res, err
 	}
@@ -204,6 +221,28 @@ func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (r
 		if len(xs) >= 3 {
 			g.Slope = olsSlope(xs, ys)
 		}
+		g.ExpRate = math.NaN()
+		if len(pts) >= 5 {
+			s := make([]float64, len(pts))
+			for i, p := range pts {
+				s[i] = p.subs
+			}
+			if ef, err := stats.FitExponential(xs, s); err == nil {
+				g.ExpRate = ef.Rate
+				ef.AIC = stats.ExponentialAIC(xs, s, ef)
+				lf, lerr := stats.FitLogistic(xs, s)
+				g.Model = stats.ChooseGrowthModel(ef, lf, lerr)
+			}
+			var diffs []float64
+			for d := 1; d < days; d++ {
+				if a, b := series[d-1], series[d]; a > 0 && b > 0 {
+					diffs = append(diffs, math.Log(b)-math.Log(a))
+				}
+			}
+			if len(diffs) > 2 {
+				g.Changepoints = len(stats.ChangepointsPELT(diffs, stats.BICPenalty(diffs), 1))
+			}
+		}
 		res.Growth[id] = g
 	}
 
@@ -212,8 +251,9 @@ func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (r
 		views, winViews, winInteracts float64
 	}
 	accs := map[uint64]*acc{}
+	obs := map[uint64][]stats.PostObs{}
 	winStart := to.Add(-30 * day)
-	err = readCSV(postPath, 10, func(rec []string) error {
+	err = readCSV(postPath, 11, func(rec []string) error {
 		res.Posts++
 		if rec[4] == "service" || rec[9] != "0" {
 			return nil
@@ -239,6 +279,7 @@ func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (r
 		}
 		a.posts++
 		a.views += v[0]
+		obs[id] = append(obs[id], stats.PostObs{At: at, Kind: rec[10], Value: v[0]})
 		if at.After(winStart) {
 			a.winPosts++
 			a.winViews += v[0]
@@ -257,6 +298,20 @@ func Reference(ctx context.Context, c Client, dir string, from, to time.Time) (r
 		}
 		if a.winViews > 0 {
 			e.ER = a.winInteracts / a.winViews * 100
+		}
+		ps := obs[id]
+		slices.SortStableFunc(ps, func(a, b stats.PostObs) int { return a.At.Compare(b.At) })
+		scores, err := stats.Overperformance(ps)
+		if err != nil {
+			return res, err
+		}
+		for _, sc := range scores {
+			if !math.IsNaN(sc) {
+				e.Scored++
+				if sc >= 2 {
+					e.Overperforming++
+				}
+			}
 		}
 		res.Engagement[id] = e
 	}
@@ -321,14 +376,16 @@ func writeResults(dir string, res RefResult) error {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	var rows [][]string
 	for _, r := range res.Growth {
-		rows = append(rows, []string{strconv.FormatUint(r.ChannelID, 10), strconv.Itoa(r.ObservedDays), g(r.SubsLast), g(r.Growth30d), g(r.Growth30dPct), g(r.Slope)})
+		rows = append(rows, []string{strconv.FormatUint(r.ChannelID, 10), strconv.Itoa(r.ObservedDays), g(r.SubsLast), g(r.Growth30d), g(r.Growth30dPct), g(r.Slope),
+			g(r.ExpRate), r.Model, strconv.Itoa(r.Changepoints)})
 	}
-	if err := f("growth.csv", []string{"channel_id", "observed_days", "subs_last", "growth_30d", "growth_30d_pct", "ln_slope"}, rows); err != nil {
+	if err := f("growth.csv", []string{"channel_id", "observed_days", "subs_last", "growth_30d", "growth_30d_pct", "ln_slope", "exp_rate", "model", "changepoints"}, rows); err != nil {
 		return err
 	}
 	rows = rows[:0]
 	for _, r := range res.Engagement {
-		rows = append(rows, []string{strconv.FormatUint(r.ChannelID, 10), strconv.Itoa(r.Posts), g(r.ViewsPerPost), g(r.ERR), g(r.ER)})
+		rows = append(rows, []string{strconv.FormatUint(r.ChannelID, 10), strconv.Itoa(r.Posts), g(r.ViewsPerPost), g(r.ERR), g(r.ER),
+			strconv.Itoa(r.Scored), strconv.Itoa(r.Overperforming)})
 	}
-	return f("engagement.csv", []string{"channel_id", "posts", "views_per_post", "err_pct", "er_pct"}, rows)
+	return f("engagement.csv", []string{"channel_id", "posts", "views_per_post", "err_pct", "er_pct", "scored", "overperforming"}, rows)
 }
