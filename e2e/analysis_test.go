@@ -14,6 +14,7 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/analysis/stats"
+	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/collector/tgsim/world"
 	"github.com/tidewatch/tidewatch/schema"
 	"github.com/tidewatch/tidewatch/schema/store"
@@ -55,6 +56,47 @@ func TestAnalysisRecoversThePlants(t *testing.T) {
 		require.Equal(t, job.StatusOK, sum.Status)
 		checkBursts(t, c, tr, sum.RunID)
 	})
+}
+
+// checkTakedowns: the median lifetime of the collected channels (all cohort) lies within
+// the 95% interval of the world's own Kaplan-Meier median over the same channels and the
+// same observation window: from their creation to their first status other than active,
+// at risk from the start of the collection for those created before it (delayed entry, as
+// the job has it), so the two differ only by what the collector measured.
+func checkTakedowns(t *testing.T, c *collected, tr *world.Truth, sum takedowns.Summary) {
+	stored := map[int64]bool{}
+	for _, id := range c.channels {
+		stored[id] = true
+	}
+	var obs []stats.Lifetime
+	for _, ch := range tr.Channels {
+		if !stored[ch.ID] {
+			continue
+		}
+		lt := stats.Lifetime{Entry: max(0, c.start.Sub(ch.Created).Hours()/24), Exit: c.end.Sub(ch.Created).Hours() / 24}
+		for _, st := range ch.Statuses {
+			if st.Status != world.StatusActive && st.From.Before(c.end) {
+				lt.Exit, lt.Event = st.From.Sub(ch.Created).Hours()/24, true
+				break
+			}
+		}
+		obs = append(obs, lt)
+	}
+	truth, err := stats.KaplanMeier(obs)
+	require.NoError(t, err)
+	all := sum.Cohorts[0]
+	require.Equal(t, takedowns.CohortAll, all.Name)
+	t.Logf("lifetimes: collected %d channels, %d gone, median %.1f days (95%% CI %.1f to %.1f); world %d channels, %d gone, median %.1f days (%.1f to %.1f)",
+		all.Channels, all.Ended, all.Median, all.MedianLo, all.MedianHi, truth.N, truth.Events, truth.Median, truth.MedianLo, truth.MedianHi)
+	for _, co := range sum.Cohorts[1:] {
+		t.Logf("cohort %s: %d channels, %d gone, median %.1f (%.1f to %.1f) %s", co.Name, co.Channels, co.Ended, co.Median, co.MedianLo, co.MedianHi, co.Reason)
+	}
+	require.Equal(t, truth.Events, all.Ended, "every disappearance is seen")
+	require.False(t, math.IsNaN(truth.Median), "the world's channels must die often enough to have a median")
+	require.GreaterOrEqual(t, all.Median, truth.MedianLo)
+	if !math.IsNaN(truth.MedianHi) {
+		require.LessOrEqual(t, all.Median, truth.MedianHi)
+	}
 }
 
 // checkEngagement: each channel's reach (the median of views over the audience when posted,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -13,11 +14,12 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 )
 
 // analyzeJobs are the analysis jobs, in the order "all" runs them.
-var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name}
+var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name}
 
 type analyzeOptions struct {
 	From, To, Scope string
@@ -60,6 +62,13 @@ Jobs:
            community's post count in the --window after it as a z-score
            against the same hours of the --weeks before:
            bursts_channels, bursts_communities
+  takedowns each channel's lifetime from its creation (else its first
+           sighting) to when it went private, was banned or deleted,
+           censored while public, at risk from its first sighting;
+           Kaplan-Meier survival with Greenwood intervals and the median
+           lifetime with its interval, for all channels and for those
+           created before and after each registry event:
+           takedowns_lifetimes, takedowns_cohorts, takedowns_survival
 
 --scope limits the channels: platform[:NAME,...] (default: every channel),
 channels:@handle|id,..., community:NAME,... (the communities table) or
@@ -163,6 +172,7 @@ type analyzePlan struct {
 	growth     growth.Options
 	engagement engagement.Options
 	bursts     bursts.Options
+	takedowns  takedowns.Options
 }
 
 // plan builds and checks every job's options before anything runs, so a bad flag of the
@@ -173,6 +183,7 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		growth:     growth.Options{Params: p, MaxGap: o.MaxGap, MinPoints: o.MinPoints, EventWindow: o.EventWindow},
 		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
 		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks},
+		takedowns:  takedowns.Options{Params: p},
 	}
 	for _, name := range jobs {
 		var err error
@@ -183,6 +194,8 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 			err = pl.engagement.Check()
 		case bursts.Name:
 			err = pl.bursts.Check()
+		case takedowns.Name:
+			err = pl.takedowns.Check()
 		}
 		if err != nil {
 			return pl, &usageError{err}
@@ -236,6 +249,17 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			printBurstsSummary(env.Stdout, sum)
 			if err != nil {
 				return fmt.Errorf("analyze bursts: %w", err)
+			}
+		case takedowns.Name:
+			o := pl.takedowns
+			o.Meta = meta
+			sum, err := takedowns.Run(ctx, db, o)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printTakedownsSummary(env.Stdout, sum)
+			if err != nil {
+				return fmt.Errorf("analyze takedowns: %w", err)
 			}
 		}
 	}
@@ -311,5 +335,37 @@ func printGrowthSummary(w io.Writer, s growth.Summary) {
 	}
 	if s.Status == job.StatusOK {
 		fmt.Fprintf(w, "  results: growth_channels, growth_series, growth_jumps, growth_models, growth_groups WHERE run_id = '%s'\n", s.RunID)
+	}
+}
+
+func printTakedownsSummary(w io.Writer, s takedowns.Summary) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "takedowns run %s: %s\n", s.RunID, s.Status)
+	fmt.Fprintf(w, "  channels %d, in the estimate %d, left public view %d; cohorts %d\n", s.Channels, s.Entered, s.Ended, len(s.Cohorts))
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	days := func(v float64) string {
+		if math.IsNaN(v) {
+			return "not reached"
+		}
+		return fmt.Sprintf("%.1f", v)
+	}
+	for i, c := range s.Cohorts {
+		if i == 7 {
+			fmt.Fprintf(w, "  ... %d more cohorts\n", len(s.Cohorts)-i)
+			break
+		}
+		if c.Status != takedowns.StatusOK {
+			fmt.Fprintf(w, "  cohort %s: %d channels, skipped: %s\n", c.Name, c.Channels, c.Reason)
+			continue
+		}
+		fmt.Fprintf(w, "  cohort %s: %d channels, %d gone; median lifetime %s days (95%% CI %s to %s)\n",
+			c.Name, c.Channels, c.Ended, days(c.Median), days(c.MedianLo), days(c.MedianHi))
+	}
+	if s.Status == job.StatusOK {
+		fmt.Fprintf(w, "  results: takedowns_lifetimes, takedowns_cohorts, takedowns_survival WHERE run_id = '%s'\n", s.RunID)
 	}
 }

@@ -73,6 +73,7 @@ func TestAnalyzeGrowthCommand(t *testing.T) {
 	require.Contains(t, stdout, "no snapshots of channels in scope in the range")
 	require.Contains(t, stdout, "engagement run")
 	require.Contains(t, stdout, "bursts run")
-	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped",
+	require.Contains(t, stdout, "takedowns run")
+	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped\nanalyze:takedowns\tskipped",
 		ch.Query(t, "SELECT job, status FROM runs FINAL WHERE job LIKE 'analyze:%' AND status != 'ok' ORDER BY job"))
 }
