@@ -106,6 +106,11 @@ func TestRunInClickHouse(t *testing.T) {
 	require.Equal(t, "ok", sum.Status)
 	require.Equal(t, 3, sum.Channels)
 	require.Equal(t, 3, progress)
+	// Read one channel at a time, on one worker: the same result.
+	one, err := Run(ctx, db, Options{Params: p, BatchRows: 1, Workers: 1, Meta: job.Meta{CodeVersion: "test", Writer: wopts}})
+	require.NoError(t, err)
+	one.RunID = sum.RunID
+	require.Equal(t, sum, one)
 	require.Equal(t, 1, sum.OK)
 	require.Equal(t, 2, sum.Skipped)
 	require.Equal(t, 120+2+30, sum.Posts)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
@@ -41,6 +42,9 @@ type Options struct {
 	Progress func(channels int)
 	// Workers is how many channels are fitted at once. Default GOMAXPROCS.
 	Workers int
+	// BatchRows is how many snapshot rows are read at a time (channels are never split).
+	// Default job.DefaultBatchRows.
+	BatchRows uint64
 }
 
 // Summary is what a run did.
@@ -119,7 +123,11 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	}
 	groups := newAggregates()
 	cond, args := scope.Filter()
-	q := job.DailyAudienceQuery(db, cond, o.Params.From, o.Params.To)
+	batches, err := job.Batches(ctx, db, schema.TableChannelSnapshots, fmt.Sprintf("snapshot_at >= toDateTime(%d) AND snapshot_at < toDateTime(%d) AND subscribers > 0 AND (%s)",
+		o.Params.From.Unix(), o.Params.To.Unix(), cond), o.BatchRows, args...)
+	if err != nil {
+		return nil, errors.Join(err, closeAll())
+	}
 
 	type input struct {
 		k      job.Key
@@ -182,23 +190,30 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 		return nil
 	}
 	err = job.Pipeline(ctx, o.Workers, func(ctx context.Context, emit func(input) error) error {
-		var cur input
-		err := store.Each(ctx, db, q, func(r *dayRow) error {
-			k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
-			if k != cur.k && len(cur.points) > 0 {
-				if err := emit(cur); err != nil {
+		// A batch of channels is read whole, then handed out channel by channel.
+		for _, b := range batches {
+			bcond, bargs := b.Filter()
+			q := job.DailyAudienceQuery(db, "("+cond+") AND "+bcond, o.Params.From, o.Params.To)
+			var ins []input
+			err := store.Each(ctx, db, q, func(r *dayRow) error {
+				k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
+				if len(ins) == 0 || ins[len(ins)-1].k != k {
+					ins = append(ins, input{k: k})
+				}
+				in := &ins[len(ins)-1]
+				in.points = append(in.points, Point{At: r.At.UTC(), Subs: float64(r.Subs)})
+				return nil
+			}, append(slices.Clone(args), bargs...)...)
+			if err != nil {
+				return err
+			}
+			for _, in := range ins {
+				if err := emit(in); err != nil {
 					return err
 				}
-				cur = input{}
 			}
-			cur.k = k
-			cur.points = append(cur.points, Point{At: r.At.UTC(), Subs: float64(r.Subs)})
-			return nil
-		}, args...)
-		if err == nil && len(cur.points) > 0 {
-			err = emit(cur)
 		}
-		return err
+		return nil
 	}, work, use)
 	cerr := closeAll()
 	if err == nil && cerr == nil && sum.Channels > 0 {

@@ -76,6 +76,14 @@ func TestRunInClickHouse(t *testing.T) {
 	sum, err := Run(ctx, db, Options{Params: p, Meta: job.Meta{CodeVersion: "test", Writer: wopts}})
 	require.NoError(t, err)
 	require.Equal(t, Summary{RunID: sum.RunID, Status: "ok", Channels: 4, Fitted: 3, Logistic: 2, Skipped: 1, Jumps: 1}, sum)
+	// Read one channel at a time, on one worker: the same result.
+	one, err := Run(ctx, db, Options{Params: p, BatchRows: 1, Workers: 1, Meta: job.Meta{CodeVersion: "test", Writer: wopts}})
+	require.NoError(t, err)
+	require.Equal(t, Summary{RunID: one.RunID, Status: "ok", Channels: 4, Fitted: 3, Logistic: 2, Skipped: 1, Jumps: 1}, one)
+	require.Equal(t, "4", srv.Query(t, "SELECT count() FROM growth_channels WHERE run_id = '"+one.RunID+"'"))
+	require.Equal(t, "0", srv.Query(t, "SELECT count() FROM (SELECT platform, channel_id, exp_rate, growth_30d FROM growth_channels WHERE run_id = '"+sum.RunID+
+		"') ALL FULL OUTER JOIN (SELECT platform, channel_id, exp_rate AS r2, growth_30d AS g2 FROM growth_channels WHERE run_id = '"+one.RunID+
+		"') USING (platform, channel_id) WHERE NOT (exp_rate = r2 OR (isNaN(exp_rate) AND isNaN(r2))) OR NOT (growth_30d = g2 OR (isNaN(growth_30d) AND isNaN(g2)))"))
 
 	rows, err := store.Select[schema.GrowthChannel](ctx, db, "SELECT "+store.Columns[schema.GrowthChannel]()+
 		" FROM "+db.Table(schema.TableGrowthChannels)+" WHERE run_id = ? ORDER BY channel_id", sum.RunID)
