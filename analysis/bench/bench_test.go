@@ -18,6 +18,7 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/schema/chserver"
 	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
@@ -145,6 +146,10 @@ func measure(b *testing.B, cfg Config) result {
 		{bursts.Name, func() (string, error) {
 			s, err := bursts.Run(ctx, db, bursts.Options{Params: p, Meta: meta})
 			return fmt.Sprintf("%s: %d events, %d channel rows", s.Status, s.Events, s.Channels), err
+		}},
+		{takedowns.Name, func() (string, error) {
+			s, err := takedowns.Run(ctx, db, takedowns.Options{Params: p, Meta: meta})
+			return fmt.Sprintf("%s: %d channels, %d cohorts", s.Status, s.Channels, len(s.Cohorts)), err
 		}},
 	}
 	mem := startSampler(srv.PID())
