@@ -208,6 +208,13 @@ type ChannelEvent struct {
 	RunID      string    `ch:"run_id"`
 }
 
+// Origins of a registry event (events.origin).
+const (
+	EventOriginRegistry = "registry" // recorded by a researcher
+	EventOriginImport   = "import"   // read from a file
+	EventOriginDetected = "detected" // seen by the collector
+)
+
 // Channel event kinds.
 const (
 	EventRenamed       = "renamed"

@@ -137,3 +137,6 @@ q "SELECT count() AS channels, round(median(err), 1) AS median_err, round(median
 echo "-- bursts after the registry's events: communities by z-score (posts in the 24 h after against the same hours of 4 weeks before)"
 q "SELECT event_kind, event_at, community, window_posts AS posts, round(baseline_mean, 1) AS usual, round(z, 1) AS z
    FROM bursts_communities WHERE run_id = $(run bursts) AND status = 'ok' AND event_kind IN ('attack', 'takedown') ORDER BY event_at, z DESC"
+echo "-- takedowns: how long channels stay public (Kaplan-Meier median in days with its 95% interval; nan: not reached)"
+q "SELECT cohort, channels, ended AS gone, round(median_days, 1) AS median, round(median_lo, 1) AS lo, round(median_hi, 1) AS hi, reason
+   FROM takedowns_cohorts WHERE run_id = $(run takedowns) ORDER BY event_at, cohort"

@@ -42,6 +42,9 @@ type Options struct {
 	// Weeks is how many preceding weeks make the baseline, at least 2 (a standard
 	// deviation needs two). Default DefaultWeeks.
 	Weeks int
+	// Events selects the registry events scored (default: every kind, origins registry and
+	// import).
+	Events job.EventFilter
 	// Progress, when set, is called after each channel row with the count so far.
 	Progress func(channels int)
 }
@@ -123,7 +126,7 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	skip := ""
 	switch {
 	case sum.Events == 0:
-		skip = "no registry events in the range"
+		skip = "no registry events in the range (of the kinds and origins asked for)"
 	case sum.Channels == 0:
 		skip = "no posts of channels in scope in the windows after the events or their baseline weeks"
 	}
@@ -145,6 +148,7 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	if err != nil {
 		return err
 	}
+	events = o.Events.Apply(events)
 	sum.Events = len(events)
 	if len(events) == 0 {
 		return nil
@@ -419,6 +423,9 @@ func pushTop(top []Burst, b Burst) []Burst {
 // calls it; a caller running several jobs calls it first for all of them.
 func (o *Options) Check() error {
 	if err := o.Params.Validate(); err != nil {
+		return err
+	}
+	if err := o.Events.Check(); err != nil {
 		return err
 	}
 	if o.Window == 0 {

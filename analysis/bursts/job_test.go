@@ -227,7 +227,7 @@ func TestRunInClickHouse(t *testing.T) {
 		from   time.Time
 		reason string
 	}{
-		{t0.Add(100 * 24 * time.Hour), "no registry events in the range"},
+		{t0.Add(100 * 24 * time.Hour), "no registry events in the range (of the kinds and origins asked for)"},
 		{t0.Add(190 * 24 * time.Hour), "no posts of channels in scope in the windows after the events or their baseline weeks"},
 	} {
 		s, err := Run(ctx, db, Options{Params: job.Params{From: c.from, To: c.from.Add(20 * 24 * time.Hour), Scope: job.Scope{Kind: job.ScopePlatform}}, Meta: job.Meta{Writer: wopts}})
@@ -237,6 +237,10 @@ func TestRunInClickHouse(t *testing.T) {
 		require.Equal(t, "skipped\t['"+c.reason+"']", srv.Query(t, "SELECT status, errors FROM runs FINAL WHERE run_id = '"+s.RunID+"'"))
 		require.Equal(t, "0", srv.Query(t, "SELECT count() FROM bursts_channels WHERE run_id = '"+s.RunID+"'"))
 	}
+	// Only takedowns: the attack is not scored.
+	s, err := Run(ctx, db, Options{Params: p, Events: job.EventFilter{Kinds: []string{"takedown"}}, Meta: job.Meta{Writer: wopts}})
+	require.NoError(t, err)
+	require.Equal(t, "0", srv.Query(t, "SELECT count() FROM bursts_channels WHERE run_id = '"+s.RunID+"' AND event_kind = 'attack'"))
 
 	// Bad parameters write nothing.
 	before := srv.Query(t, "SELECT count() FROM runs")

@@ -66,3 +66,51 @@ func Applies(e schema.Event, k Key, communities []string) bool {
 	}
 	return true
 }
+
+// DefaultEventOrigins are the events jobs score by default: curated and imported ones, not
+// the status changes the collector detected in single channels.
+var DefaultEventOrigins = []string{schema.EventOriginRegistry, schema.EventOriginImport}
+
+// EventFilter selects registry events by kind and origin. Empty Kinds keeps every kind;
+// nil Origins is DefaultEventOrigins.
+type EventFilter struct {
+	Kinds   []string
+	Origins []string
+}
+
+// Check fills in the default origins and checks the filter; a bad value is a ParamError
+// naming the flag.
+func (f *EventFilter) Check() error {
+	if f.Origins == nil {
+		f.Origins = slices.Clone(DefaultEventOrigins)
+	}
+	for _, o := range f.Origins {
+		switch o {
+		case schema.EventOriginRegistry, schema.EventOriginImport, schema.EventOriginDetected:
+		default:
+			return &ParamError{Param: "--event-origins", Msg: fmt.Sprintf("%q: want registry, import or detected", o)}
+		}
+	}
+	if len(f.Origins) == 0 {
+		return &ParamError{Param: "--event-origins", Msg: "empty: no event would be kept"}
+	}
+	for _, k := range f.Kinds {
+		if k == "" {
+			return &ParamError{Param: "--event-kinds", Msg: "an empty kind"}
+		}
+	}
+	return nil
+}
+
+// Keep tells whether the filter keeps e.
+func (f EventFilter) Keep(e schema.Event) bool {
+	if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, e.Kind) {
+		return false
+	}
+	return slices.Contains(f.Origins, e.Origin) || (f.Origins == nil && slices.Contains(DefaultEventOrigins, e.Origin))
+}
+
+// Apply returns the events the filter keeps, in their order.
+func (f EventFilter) Apply(es []schema.Event) []schema.Event {
+	return slices.DeleteFunc(es, func(e schema.Event) bool { return !f.Keep(e) })
+}

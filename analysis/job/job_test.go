@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,4 +224,30 @@ func TestPipeline(t *testing.T) {
 	cancel()
 	err = Pipeline(ctx, 0, produce(10), square, func(int) error { return nil })
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestEventFilter(t *testing.T) {
+	es := []schema.Event{
+		{EventID: "a", Kind: "takedown", Origin: schema.EventOriginRegistry},
+		{EventID: "b", Kind: "attack", Origin: schema.EventOriginImport},
+		{EventID: "c", Kind: "went_private", Origin: schema.EventOriginDetected},
+	}
+	ids := func(es []schema.Event) (out []string) {
+		for _, e := range es {
+			out = append(out, e.EventID)
+		}
+		return out
+	}
+	var f EventFilter
+	require.NoError(t, f.Check())
+	require.Equal(t, []string{"a", "b"}, ids(f.Apply(slices.Clone(es))), "detected events are left out by default")
+	f = EventFilter{Kinds: []string{"attack", "went_private"}, Origins: []string{"import", "detected"}}
+	require.NoError(t, f.Check())
+	require.Equal(t, []string{"b", "c"}, ids(f.Apply(slices.Clone(es))))
+	for _, bad := range []EventFilter{{Origins: []string{"curated"}}, {Origins: []string{}}, {Kinds: []string{""}}} {
+		err := bad.Check()
+		require.True(t, IsParamError(err), "%+v", bad)
+	}
+	err := (&EventFilter{Origins: []string{"curated"}}).Check()
+	require.ErrorContains(t, err, "--event-origins")
 }

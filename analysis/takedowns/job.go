@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
@@ -50,6 +49,9 @@ const MinCohort = 5
 type Options struct {
 	Params job.Params
 	Meta   job.Meta
+	// Events selects the registry events that split channels into cohorts (default: every
+	// kind, origins registry and import).
+	Events job.EventFilter
 }
 
 // Cohort is one cohort's result, as a Summary lists it.
@@ -74,7 +76,12 @@ type Summary struct {
 }
 
 // Check fills in the defaults and checks the options; a bad one is a job.ParamError.
-func (o *Options) Check() error { return o.Params.Validate() }
+func (o *Options) Check() error {
+	if err := o.Params.Validate(); err != nil {
+		return err
+	}
+	return o.Events.Check()
+}
 
 // Run computes the lifetimes and survival curves of the channels in scope over the range
 // and writes them, keyed by a new run, to takedowns_lifetimes, takedowns_cohorts and
@@ -184,7 +191,7 @@ GROUP BY platform, channel_id`, db.Table(schema.TableChannelEvents), schema.Even
 	if err != nil {
 		return err
 	}
-	events = slices.DeleteFunc(events, func(e schema.Event) bool { return e.Origin == "detected" })
+	events = o.Events.Apply(events)
 
 	lw, err := store.NewWriter[schema.TakedownLifetime](db, schema.TableTakedownsLifetimes, o.Meta.Writer)
 	if err != nil {

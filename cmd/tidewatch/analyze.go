@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type analyzeOptions struct {
 	// bursts
 	Window time.Duration
 	Weeks  int
+	// bursts and takedowns
+	EventKinds, EventOrigins []string
 }
 
 func newAnalyzeCmd(a *app) *cobra.Command {
@@ -69,6 +72,10 @@ Jobs:
            lifetime with its interval, for all channels and for those
            created before and after each registry event:
            takedowns_lifetimes, takedowns_cohorts, takedowns_survival
+
+bursts and takedowns use the registry events that --event-kinds and
+--event-origins keep (default: every kind recorded or imported by
+researchers, not the status changes the collector detected).
 
 --scope limits the channels: platform[:NAME,...] (default: every channel),
 channels:@handle|id,..., community:NAME,... (the communities table) or
@@ -122,6 +129,8 @@ Bad parameters exit with code 2 and write nothing.`,
 	f.DurationVar(&opts.MaxSnapshotAge, "max-snapshot-age", engagement.DefaultMaxSnapshotAge, "engagement: oldest subscriber count, before --to, that ERR may use")
 	f.DurationVar(&opts.Window, "window", bursts.DefaultWindow, "bursts: the window after each event (whole hours)")
 	f.IntVar(&opts.Weeks, "weeks", bursts.DefaultWeeks, "bursts: preceding weeks whose same hours are the baseline")
+	f.StringSliceVar(&opts.EventKinds, "event-kinds", nil, "bursts, takedowns: only registry events of these kinds (takedown, ban, attack, ...; default all)")
+	f.StringSliceVar(&opts.EventOrigins, "event-origins", job.DefaultEventOrigins, "bursts, takedowns: only registry events of these origins (registry, import, detected)")
 	config.AddFlag(f, "clickhouse.addr", "clickhouse.database")
 	return cmd
 }
@@ -166,6 +175,11 @@ func (o analyzeOptions) params() (job.Params, error) {
 	return p, nil
 }
 
+// events is the registry-event filter of the flags, a copy for each job.
+func (o analyzeOptions) events() job.EventFilter {
+	return job.EventFilter{Kinds: slices.Clone(o.EventKinds), Origins: slices.Clone(o.EventOrigins)}
+}
+
 // analyzePlan is the jobs to run, in order, with their checked options.
 type analyzePlan struct {
 	jobs       []string
@@ -182,8 +196,8 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		jobs:       jobs,
 		growth:     growth.Options{Params: p, MaxGap: o.MaxGap, MinPoints: o.MinPoints, EventWindow: o.EventWindow},
 		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
-		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks},
-		takedowns:  takedowns.Options{Params: p},
+		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks, Events: o.events()},
+		takedowns:  takedowns.Options{Params: p, Events: o.events()},
 	}
 	for _, name := range jobs {
 		var err error

@@ -23,9 +23,9 @@ import (
 
 // Origins of events.
 const (
-	OriginRegistry = "registry" // recorded with `tidewatch events add`
-	OriginImport   = "import"   // read from a file with `tidewatch events import`
-	OriginDetected = "detected" // seen by the collector
+	OriginRegistry = schema.EventOriginRegistry // recorded with `tidewatch events add`
+	OriginImport   = schema.EventOriginImport   // read from a file with `tidewatch events import`
+	OriginDetected = schema.EventOriginDetected // seen by the collector
 )
 
 // Target kinds.
