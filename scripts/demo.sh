@@ -4,9 +4,11 @@
 # attack), a test account logged in, seeds added, a collection with snowball discovery while
 # the world's clock runs through both events, a summary of what was collected, the world's
 # events and community labels imported as a researcher would keep them, and the analysis
-# jobs (growth, engagement, bursts) over the collected weeks with a summary of their results.
+# jobs (growth, engagement, bursts, takedowns) over the collected weeks with a summary of
+# their results.
 #
-# Everything lives in .tidewatch/demo (a throwaway data folder) on loopback ports of its own;
+# Everything lives in .tidewatch/demo (a throwaway data folder, emptied at the start) on
+# loopback ports of its own;
 # DEMO_SECONDS sets how long the collection runs (real seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,12 @@ limits="--no-limits"
 [ "${DEMO_LIMITS:-0}" = 1 ] && limits=""
 tw="$PWD/bin/tidewatch"
 sim="$PWD/bin/tgsim"
+# A fresh folder every run: a second demo would otherwise resume the first one's collection
+# against a new world and analyse both together.
+if [ -d "$dir" ]; then
+	(cd "$dir" && "$tw" db stop >/dev/null 2>&1) || true
+	rm -rf "$dir"
+fi
 mkdir -p "$dir"
 cd "$dir"
 
