@@ -36,4 +36,33 @@ func TestLifetimesRecovered(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, job.StatusOK, sum.Status)
 	checkTakedowns(t, c, tr, sum)
+	checkRespawns(t, c, tr, sum)
+}
+
+// checkRespawns: the candidate reincarnations against the planted ones whose channels were
+// both collected: precision and recall of at least 0.9.
+func checkRespawns(t *testing.T, c *collected, tr *world.Truth, sum takedowns.Summary) {
+	stored := map[int64]bool{}
+	for _, id := range c.channels {
+		stored[id] = true
+	}
+	planted := map[[2]uint64]bool{}
+	for _, r := range tr.Reincarnations {
+		if stored[r.Channel] && stored[r.Predecessor] {
+			planted[[2]uint64{uint64(r.Predecessor), uint64(r.Channel)}] = true
+		}
+	}
+	right := 0
+	for _, r := range sum.Respawns {
+		ok := planted[[2]uint64{r.PredecessorID, r.ChannelID}]
+		if ok {
+			right++
+		}
+		t.Logf("respawn %d -> %d: lag %.0f h, title %.2f, handle %.2f, sources %.2f, score %.2f, recovery %.2f, planted %v",
+			r.PredecessorID, r.ChannelID, r.LagHours, r.TitleSimilarity, r.HandleSimilarity, r.SourceOverlap, r.Score, r.Recovery, ok)
+	}
+	t.Logf("respawns: %d found, %d of them planted; %d planted with both channels collected", len(sum.Respawns), right, len(planted))
+	require.GreaterOrEqual(t, len(planted), 3, "the world must plant reincarnations the collector finds")
+	require.GreaterOrEqual(t, float64(right), 0.9*float64(len(sum.Respawns)), "precision")
+	require.GreaterOrEqual(t, float64(right), 0.9*float64(len(planted)), "recall")
 }

@@ -54,3 +54,26 @@ type TakedownSurvival struct {
 	Lo       float64 `ch:"lo"`
 	Hi       float64 `ch:"hi"`
 }
+
+// TableTakedownsRespawns holds candidate reincarnations (migration 0012).
+const TableTakedownsRespawns = "takedowns_respawns"
+
+// TakedownRespawn is a candidate reincarnation in one run: a channel created soon after
+// its predecessor left public view, with the evidence.
+type TakedownRespawn struct {
+	RunID                  string    `ch:"run_id"`
+	Platform               string    `ch:"platform"`
+	ChannelID              uint64    `ch:"channel_id"`
+	PredecessorID          uint64    `ch:"predecessor_id"`
+	PredecessorEndAt       time.Time `ch:"predecessor_end_at"`
+	PredecessorEndKind     string    `ch:"predecessor_end_kind"`
+	CreatedAt              time.Time `ch:"created_at"`
+	LagHours               float64   `ch:"lag_hours"`
+	TitleSimilarity        float64   `ch:"title_similarity"`
+	HandleSimilarity       float64   `ch:"handle_similarity"`
+	SourceOverlap          float64   `ch:"source_overlap"`
+	Score                  float64   `ch:"score"`
+	PredecessorSubscribers uint64    `ch:"predecessor_subscribers"`
+	Subscribers            uint64    `ch:"subscribers"`
+	Recovery               float64   `ch:"recovery"`
+}

@@ -4,7 +4,9 @@
 // public, observed from when it was first seen (delayed entry); Kaplan-Meier curves with
 // Greenwood intervals and the median lifetime with its interval are computed for all
 // channels and, for every registry event in the range, for the channels created before it
-// and after it (stats.KaplanMeier). Reincarnation detection is not part of it yet.
+// and after it (stats.KaplanMeier). Candidate reincarnations pair a channel that left
+// public view with one created soon after whose title or handle is alike, scored with the
+// overlap of their forward sources (respawn.go).
 package takedowns
 
 import (
@@ -52,6 +54,12 @@ type Options struct {
 	// Events selects the registry events that split channels into cohorts (default: every
 	// kind, origins registry and import).
 	Events job.EventFilter
+	// RespawnWindow is how long after a channel left public view a successor may be created.
+	// Default DefaultRespawnWindow.
+	RespawnWindow time.Duration
+	// RespawnScore is the lowest score of a stored candidate reincarnation, in (0, 1].
+	// Default DefaultRespawnScore.
+	RespawnScore float64
 }
 
 // Cohort is one cohort's result, as a Summary lists it.
@@ -72,6 +80,8 @@ type Summary struct {
 	Entered  int // channels in the estimate
 	Ended    int // of those, channels that left public view
 	Cohorts  []Cohort
+	// Respawns are the candidate reincarnations found, highest score first.
+	Respawns []schema.TakedownRespawn
 	Reasons  []string
 }
 
@@ -79,6 +89,18 @@ type Summary struct {
 func (o *Options) Check() error {
 	if err := o.Params.Validate(); err != nil {
 		return err
+	}
+	if o.RespawnWindow == 0 {
+		o.RespawnWindow = DefaultRespawnWindow
+	}
+	if o.RespawnScore == 0 {
+		o.RespawnScore = DefaultRespawnScore
+	}
+	switch {
+	case o.RespawnWindow < 0:
+		return &job.ParamError{Param: "--respawn-window", Msg: fmt.Sprintf("%v: negative", o.RespawnWindow)}
+	case !(o.RespawnScore > 0 && o.RespawnScore <= 1):
+		return &job.ParamError{Param: "--respawn-score", Msg: fmt.Sprintf("%g: want a score in (0, 1]", o.RespawnScore)}
 	}
 	return o.Events.Check()
 }
@@ -104,7 +126,8 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if werr == nil && sum.Entered == 0 {
 		skip = "no channel in scope was seen before the range end and still public at its start"
 	}
-	counts := map[string]uint64{"channels": uint64(sum.Channels), "entered": uint64(sum.Entered), "ended": uint64(sum.Ended), "cohorts": uint64(len(sum.Cohorts))}
+	counts := map[string]uint64{"channels": uint64(sum.Channels), "entered": uint64(sum.Entered), "ended": uint64(sum.Ended),
+		"cohorts": uint64(len(sum.Cohorts)), "respawns": uint64(len(sum.Respawns))}
 	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
 	return sum, err
 }
@@ -116,6 +139,15 @@ type channelRow struct {
 	FirstSeen time.Time `ch:"first_seen_at"`
 	LastSeen  time.Time `ch:"last_seen_at"`
 	Status    string    `ch:"status"`
+	Title     string    `ch:"title"`
+	Username  string    `ch:"username"`
+	Subs      uint64    `ch:"subscribers"`
+}
+
+type sourcesRow struct {
+	Platform  string   `ch:"platform"`
+	ChannelID uint64   `ch:"channel_id"`
+	Sources   []uint64 `ch:"sources"`
 }
 
 type goneRow struct {
@@ -197,8 +229,11 @@ GROUP BY platform, channel_id`, db.Table(schema.TableChannelEvents), schema.Even
 	if err != nil {
 		return err
 	}
-	var lifetimes []schema.TakedownLifetime
-	q = fmt.Sprintf(`SELECT platform, channel_id, created_at, first_seen_at, last_seen_at, toString(status) AS status
+	var (
+		lifetimes []schema.TakedownLifetime
+		profiles  []profile
+	)
+	q = fmt.Sprintf(`SELECT platform, channel_id, created_at, first_seen_at, last_seen_at, toString(status) AS status, title, username, subscribers
 FROM %s FINAL
 WHERE first_seen_at < toDateTime(%d) AND (%s)
 ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
@@ -213,6 +248,7 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 			return nil
 		}
 		lt.RunID = runID
+		profiles = append(profiles, profile{lt: lt, title: c.Title, username: c.Username, subs: c.Subs})
 		sum.Channels++
 		if lt.Status == StatusOK {
 			sum.Entered++
@@ -225,6 +261,9 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 		err = cerr
 	}
 	if err != nil || sum.Entered == 0 {
+		return err
+	}
+	if err := writeRespawns(ctx, db, o, cond, args, runID, profiles, sum); err != nil {
 		return err
 	}
 
@@ -273,6 +312,43 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 		}
 	}
 	return errors.Join(err, cw.Close(ctx), sw.Close(ctx))
+}
+
+// writeRespawns reads the forward sources of the channels, finds the candidate
+// reincarnations and writes them.
+func writeRespawns(ctx context.Context, db *store.DB, o Options, cond string, args []any, runID string, ps []profile, sum *Summary) error {
+	idx := map[job.Key]int{}
+	for i, p := range ps {
+		idx[job.Key{Platform: p.lt.Platform, ChannelID: p.lt.ChannelID}] = i
+	}
+	q := fmt.Sprintf(`SELECT platform, channel_id, groupUniqArray(fwd_channel_id) AS sources
+FROM %s
+WHERE fwd_channel_id != 0 AND posted_at < toDateTime(%d) AND (%s)
+GROUP BY platform, channel_id`, db.Table(schema.TablePosts), o.Params.To.Unix(), cond)
+	if err := store.Each(ctx, db, q, func(r *sourcesRow) error {
+		if i, ok := idx[job.Key{Platform: r.Platform, ChannelID: r.ChannelID}]; ok {
+			ps[i].sources = map[uint64]bool{}
+			for _, s := range r.Sources {
+				ps[i].sources[s] = true
+			}
+		}
+		return nil
+	}, args...); err != nil {
+		return err
+	}
+	pairs := respawns(ps, o.RespawnWindow, o.RespawnScore)
+	w, err := store.NewWriter[schema.TakedownRespawn](db, schema.TableTakedownsRespawns, o.Meta.Writer)
+	if err != nil {
+		return err
+	}
+	for i := range pairs {
+		pairs[i].RunID = runID
+		if err = w.Write(ctx, pairs[i]); err != nil {
+			break
+		}
+	}
+	sum.Respawns = pairs
+	return errors.Join(err, w.Close(ctx))
 }
 
 // cohort estimates one cohort's curve; a cohort too small or without any channel gone is

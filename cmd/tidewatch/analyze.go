@@ -36,6 +36,9 @@ type analyzeOptions struct {
 	Weeks  int
 	// bursts and takedowns
 	EventKinds, EventOrigins []string
+	// takedowns
+	RespawnWindow time.Duration
+	RespawnScore  float64
 }
 
 func newAnalyzeCmd(a *app) *cobra.Command {
@@ -70,8 +73,12 @@ Jobs:
            censored while public, at risk from its first sighting;
            Kaplan-Meier survival with Greenwood intervals and the median
            lifetime with its interval, for all channels and for those
-           created before and after each registry event:
-           takedowns_lifetimes, takedowns_cohorts, takedowns_survival
+           created before and after each registry event; candidate
+           reincarnations (a channel created within --respawn-window of
+           another's end, its title or handle alike, scored with shared
+           forward sources; lag and audience recovery):
+           takedowns_lifetimes, takedowns_cohorts, takedowns_survival,
+           takedowns_respawns
 
 bursts and takedowns use the registry events that --event-kinds and
 --event-origins keep (default: every kind recorded or imported by
@@ -129,6 +136,8 @@ Bad parameters exit with code 2 and write nothing.`,
 	f.DurationVar(&opts.MaxSnapshotAge, "max-snapshot-age", engagement.DefaultMaxSnapshotAge, "engagement: oldest subscriber count, before --to, that ERR may use")
 	f.DurationVar(&opts.Window, "window", bursts.DefaultWindow, "bursts: the window after each event (whole hours)")
 	f.IntVar(&opts.Weeks, "weeks", bursts.DefaultWeeks, "bursts: preceding weeks whose same hours are the baseline")
+	f.DurationVar(&opts.RespawnWindow, "respawn-window", takedowns.DefaultRespawnWindow, "takedowns: how long after a channel left public view a successor may be created")
+	f.Float64Var(&opts.RespawnScore, "respawn-score", takedowns.DefaultRespawnScore, "takedowns: the lowest score of a candidate reincarnation stored, in (0, 1]")
 	f.StringSliceVar(&opts.EventKinds, "event-kinds", nil, "bursts, takedowns: only registry events of these kinds (takedown, ban, attack, ...; default all)")
 	f.StringSliceVar(&opts.EventOrigins, "event-origins", job.DefaultEventOrigins, "bursts, takedowns: only registry events of these origins (registry, import, detected)")
 	config.AddFlag(f, "clickhouse.addr", "clickhouse.database")
@@ -197,7 +206,7 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		growth:     growth.Options{Params: p, MaxGap: o.MaxGap, MinPoints: o.MinPoints, EventWindow: o.EventWindow},
 		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
 		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks, Events: o.events()},
-		takedowns:  takedowns.Options{Params: p, Events: o.events()},
+		takedowns:  takedowns.Options{Params: p, Events: o.events(), RespawnWindow: o.RespawnWindow, RespawnScore: o.RespawnScore},
 	}
 	for _, name := range jobs {
 		var err error
@@ -379,7 +388,15 @@ func printTakedownsSummary(w io.Writer, s takedowns.Summary) {
 		fmt.Fprintf(w, "  cohort %s: %d channels, %d gone; median lifetime %s days (95%% CI %s to %s)\n",
 			c.Name, c.Channels, c.Ended, days(c.Median), days(c.MedianLo), days(c.MedianHi))
 	}
+	fmt.Fprintf(w, "  candidate reincarnations: %d\n", len(s.Respawns))
+	for i, r := range s.Respawns {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  respawn: %s %d -> %d after %.0f h, score %.2f (title %.2f, handle %.2f), audience recovered %.2f\n",
+			r.Platform, r.PredecessorID, r.ChannelID, r.LagHours, r.Score, r.TitleSimilarity, r.HandleSimilarity, r.Recovery)
+	}
 	if s.Status == job.StatusOK {
-		fmt.Fprintf(w, "  results: takedowns_lifetimes, takedowns_cohorts, takedowns_survival WHERE run_id = '%s'\n", s.RunID)
+		fmt.Fprintf(w, "  results: takedowns_lifetimes, takedowns_cohorts, takedowns_survival, takedowns_respawns WHERE run_id = '%s'\n", s.RunID)
 	}
 }

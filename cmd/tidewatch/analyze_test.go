@@ -31,6 +31,7 @@ func TestAnalyzeUsage(t *testing.T) {
 		{[]string{"analyze", "engagement", "--from", "2026-01-01", "--to", "2026-02-01", "--threshold", "0.5"}, "--threshold"},
 		{[]string{"analyze", "takedowns", "--from", "2026-01-01", "--to", "2026-02-01", "--event-origins", "curated"}, "--event-origins"},
 		{[]string{"analyze", "all", "--from", "2026-01-01", "--to", "2026-02-01", "--event-kinds", ","}, "--event-kinds"},
+		{[]string{"analyze", "takedowns", "--from", "2026-01-01", "--to", "2026-02-01", "--respawn-score", "1.5"}, "--respawn-score"},
 		{[]string{"analyze", "bursts", "--from", "2026-01-01", "--to", "2026-02-01", "--window", "90m"}, "--window"},
 	} {
 		code, _, stderr := runCollector(t, tc.args...)
