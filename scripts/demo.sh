@@ -4,7 +4,7 @@
 # attack), a test account logged in, seeds added, a collection with snowball discovery while
 # the world's clock runs through both events, a summary of what was collected, the world's
 # events and community labels imported as a researcher would keep them, and the analysis
-# jobs (growth, engagement, bursts, takedowns) over the collected weeks with a summary of
+# jobs (growth, engagement, bursts, takedowns, network) over the collected weeks with a summary of
 # their results.
 #
 # Everything lives in .tidewatch/demo (a throwaway data folder, emptied at the start) on
@@ -148,3 +148,11 @@ q "SELECT event_kind, event_at, community, window_posts AS posts, round(baseline
 echo "-- takedowns: how long channels stay public (Kaplan-Meier median in days with its 95% interval; nan: not reached)"
 q "SELECT cohort, channels, ended AS gone, round(median_days, 1) AS median, round(median_lo, 1) AS lo, round(median_hi, 1) AS hi, reason
    FROM takedowns_cohorts WHERE run_id = $(run takedowns) ORDER BY event_at, cohort"
+echo "-- candidate reincarnations: a channel created soon after another left public view, alike by name"
+q "SELECT predecessor_id, channel_id, round(lag_hours) AS lag_h, round(title_similarity, 2) AS title, round(handle_similarity, 2) AS handle,
+     round(source_overlap, 2) AS sources, round(score, 2) AS score, round(recovery, 2) AS recovery
+   FROM takedowns_respawns WHERE run_id = $(run takedowns) ORDER BY score DESC"
+echo "-- the forward graph: communities (Louvain) and their most central channel (PageRank)"
+q "SELECT c.community, c.nodes, round(c.modularity, 3) AS modularity, n.title AS top_channel, round(n.pagerank, 4) AS pagerank, n.citing_channels
+   FROM network_communities AS c ALL LEFT JOIN (SELECT channel_id AS top_channel_id, title, pagerank, citing_channels FROM network_nodes WHERE run_id = $(run network)) AS n
+   USING top_channel_id WHERE c.run_id = $(run network) ORDER BY c.nodes DESC LIMIT 8"

@@ -193,3 +193,40 @@ func sortedGroups(cs [][]graph.Node) [][]int64 {
 	})
 	return out
 }
+
+// AdjustedRand is Hubert and Arabie's (1985) adjusted Rand index of two labelings of the
+// same items: 1 for identical partitions, about 0 for independent ones. NaN when fewer than
+// two items or when both partitions are trivial in the same way (the index is undefined).
+func AdjustedRand(a, b []int) (float64, error) {
+	if len(a) != len(b) {
+		return 0, fmt.Errorf("%w: len(a)=%d, len(b)=%d", ErrLengthMismatch, len(a), len(b))
+	}
+	n := len(a)
+	if n < 2 {
+		return math.NaN(), nil
+	}
+	pairs := func(k int) float64 { return float64(k) * float64(k-1) / 2 }
+	cell := map[[2]int]int{}
+	ra, rb := map[int]int{}, map[int]int{}
+	for i := range a {
+		cell[[2]int{a[i], b[i]}]++
+		ra[a[i]]++
+		rb[b[i]]++
+	}
+	var index, sa, sb float64
+	for _, c := range cell {
+		index += pairs(c)
+	}
+	for _, c := range ra {
+		sa += pairs(c)
+	}
+	for _, c := range rb {
+		sb += pairs(c)
+	}
+	expected := sa * sb / pairs(n)
+	maxIndex := (sa + sb) / 2
+	if maxIndex == expected {
+		return math.NaN(), nil
+	}
+	return (index - expected) / (maxIndex - expected), nil
+}

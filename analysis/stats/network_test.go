@@ -120,3 +120,21 @@ func TestLouvainKarate(t *testing.T) {
 	require.Equal(t, c, again, "repeatable with the same seed")
 	require.False(t, math.IsNaN(c.Q))
 }
+
+// Worked by hand (Hubert and Arabie's formula): a = [0 0 0 1 1 1], b = [0 0 1 1 2 2].
+// Contingency cells (0,0)=2 (0,1)=1 (1,1)=1 (1,2)=2: sum C(n_ij, 2) = 1 + 0 + 0 + 1 = 2;
+// rows 3, 3: 3 + 3 = 6; columns 2, 2, 2: 1 + 1 + 1 = 3; C(6, 2) = 15; expected = 6 x 3 / 15
+// = 1.2; max = (6 + 3) / 2 = 4.5; ARI = (2 - 1.2) / (4.5 - 1.2) = 0.8 / 3.3.
+func TestAdjustedRand(t *testing.T) {
+	got, err := AdjustedRand([]int{0, 0, 0, 1, 1, 1}, []int{0, 0, 1, 1, 2, 2})
+	require.NoError(t, err)
+	require.InDelta(t, 0.8/3.3, got, 1e-12)
+	got, err = AdjustedRand([]int{0, 0, 1, 1}, []int{5, 5, 7, 7})
+	require.NoError(t, err)
+	require.Equal(t, 1.0, got, "the same partition under other labels")
+	got, err = AdjustedRand([]int{0, 0}, []int{0, 0})
+	require.NoError(t, err)
+	require.True(t, math.IsNaN(got))
+	_, err = AdjustedRand([]int{0}, []int{0, 1})
+	require.Error(t, err)
+}

@@ -15,12 +15,13 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 )
 
 // analyzeJobs are the analysis jobs, in the order "all" runs them.
-var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name}
+var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name, network.Name}
 
 type analyzeOptions struct {
 	From, To, Scope string
@@ -39,6 +40,8 @@ type analyzeOptions struct {
 	// takedowns
 	RespawnWindow time.Duration
 	RespawnScore  float64
+	// network
+	GEXF string
 }
 
 func newAnalyzeCmd(a *app) *cobra.Command {
@@ -79,6 +82,11 @@ Jobs:
            forward sources; lag and audience recovery):
            takedowns_lifetimes, takedowns_cohorts, takedowns_survival,
            takedowns_respawns
+  network  the forward graph (A -> B weighted by A's posts forwarded from
+           B): weighted PageRank, HITS hubs and authorities, Louvain
+           communities with their modularity, citing-channel counts;
+           --gexf FILE also writes it for Gephi: network_nodes,
+           network_edges, network_communities
 
 bursts and takedowns use the registry events that --event-kinds and
 --event-origins keep (default: every kind recorded or imported by
@@ -138,6 +146,7 @@ Bad parameters exit with code 2 and write nothing.`,
 	f.IntVar(&opts.Weeks, "weeks", bursts.DefaultWeeks, "bursts: preceding weeks whose same hours are the baseline")
 	f.DurationVar(&opts.RespawnWindow, "respawn-window", takedowns.DefaultRespawnWindow, "takedowns: how long after a channel left public view a successor may be created")
 	f.Float64Var(&opts.RespawnScore, "respawn-score", takedowns.DefaultRespawnScore, "takedowns: the lowest score of a candidate reincarnation stored, in (0, 1]")
+	f.StringVar(&opts.GEXF, "gexf", "", "network: also write the forward graph to this GEXF file (for Gephi)")
 	f.StringSliceVar(&opts.EventKinds, "event-kinds", nil, "bursts, takedowns: only registry events of these kinds (takedown, ban, attack, ...; default all)")
 	f.StringSliceVar(&opts.EventOrigins, "event-origins", job.DefaultEventOrigins, "bursts, takedowns: only registry events of these origins (registry, import, detected)")
 	config.AddFlag(f, "clickhouse.addr", "clickhouse.database")
@@ -196,6 +205,7 @@ type analyzePlan struct {
 	engagement engagement.Options
 	bursts     bursts.Options
 	takedowns  takedowns.Options
+	network    network.Options
 }
 
 // plan builds and checks every job's options before anything runs, so a bad flag of the
@@ -207,6 +217,7 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
 		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks, Events: o.events()},
 		takedowns:  takedowns.Options{Params: p, Events: o.events(), RespawnWindow: o.RespawnWindow, RespawnScore: o.RespawnScore},
+		network:    network.Options{Params: p, GEXF: o.GEXF},
 	}
 	for _, name := range jobs {
 		var err error
@@ -219,6 +230,8 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 			err = pl.bursts.Check()
 		case takedowns.Name:
 			err = pl.takedowns.Check()
+		case network.Name:
+			err = pl.network.Check()
 		}
 		if err != nil {
 			return pl, &usageError{err}
@@ -283,6 +296,17 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			printTakedownsSummary(env.Stdout, sum)
 			if err != nil {
 				return fmt.Errorf("analyze takedowns: %w", err)
+			}
+		case network.Name:
+			o := pl.network
+			o.Meta = meta
+			sum, err := network.Run(ctx, db, o)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printNetworkSummary(env.Stdout, sum, o.GEXF)
+			if err != nil {
+				return fmt.Errorf("analyze network: %w", err)
 			}
 		}
 	}
@@ -398,5 +422,28 @@ func printTakedownsSummary(w io.Writer, s takedowns.Summary) {
 	}
 	if s.Status == job.StatusOK {
 		fmt.Fprintf(w, "  results: takedowns_lifetimes, takedowns_cohorts, takedowns_survival, takedowns_respawns WHERE run_id = '%s'\n", s.RunID)
+	}
+}
+
+func printNetworkSummary(w io.Writer, s network.Summary, gexf string) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "network run %s: %s\n", s.RunID, s.Status)
+	fmt.Fprintf(w, "  nodes %d, edges %d, forwarded posts %d; %d communities, modularity %.3f\n", s.Nodes, s.Edges, s.Forwards, s.Communities, s.Modularity)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for i, n := range s.Top {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  top by PageRank: %s %d %q: %.4f, cited by %d channels, community %d\n", n.Platform, n.ChannelID, n.Title, n.PageRank, n.CitingChannels, n.Community)
+	}
+	if s.Status == job.StatusOK {
+		if gexf != "" {
+			fmt.Fprintf(w, "  graph written to %s\n", gexf)
+		}
+		fmt.Fprintf(w, "  results: network_nodes, network_edges, network_communities WHERE run_id = '%s'\n", s.RunID)
 	}
 }

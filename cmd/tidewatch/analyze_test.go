@@ -32,6 +32,7 @@ func TestAnalyzeUsage(t *testing.T) {
 		{[]string{"analyze", "takedowns", "--from", "2026-01-01", "--to", "2026-02-01", "--event-origins", "curated"}, "--event-origins"},
 		{[]string{"analyze", "all", "--from", "2026-01-01", "--to", "2026-02-01", "--event-kinds", ","}, "--event-kinds"},
 		{[]string{"analyze", "takedowns", "--from", "2026-01-01", "--to", "2026-02-01", "--respawn-score", "1.5"}, "--respawn-score"},
+		{[]string{"analyze", "all", "--from", "2026-01-01", "--to", "2026-02-01", "--gexf", "no/such/folder/g.gexf"}, "--gexf"},
 		{[]string{"analyze", "bursts", "--from", "2026-01-01", "--to", "2026-02-01", "--window", "90m"}, "--window"},
 	} {
 		code, _, stderr := runCollector(t, tc.args...)
@@ -77,6 +78,6 @@ func TestAnalyzeGrowthCommand(t *testing.T) {
 	require.Contains(t, stdout, "engagement run")
 	require.Contains(t, stdout, "bursts run")
 	require.Contains(t, stdout, "takedowns run")
-	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped\nanalyze:takedowns\tskipped",
+	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped\nanalyze:network\tskipped\nanalyze:takedowns\tskipped",
 		ch.Query(t, "SELECT job, status FROM runs FINAL WHERE job LIKE 'analyze:%' AND status != 'ok' ORDER BY job"))
 }
