@@ -18,6 +18,7 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/schema/chserver"
 	"github.com/tidewatch/tidewatch/schema/chtest"
@@ -150,6 +151,10 @@ func measure(b *testing.B, cfg Config) result {
 		{takedowns.Name, func() (string, error) {
 			s, err := takedowns.Run(ctx, db, takedowns.Options{Params: p, Meta: meta})
 			return fmt.Sprintf("%s: %d channels, %d cohorts", s.Status, s.Channels, len(s.Cohorts)), err
+		}},
+		{network.Name, func() (string, error) {
+			s, err := network.Run(ctx, db, network.Options{Params: p, Meta: meta})
+			return fmt.Sprintf("%s: %d nodes, %d edges, %d communities", s.Status, s.Nodes, s.Edges, s.Communities), err
 		}},
 	}
 	mem := startSampler(srv.PID())

@@ -113,7 +113,7 @@ func Generate(ctx context.Context, db *store.DB, cfg Config, wopts store.WriterO
 		at := time.Date(2026, time.Month(m+1), 10+m%7, 6+m, 0, 0, 0, time.UTC)
 		e := schema.Event{EventID: fmt.Sprintf("bench-%02d", m), EventAt: at, EndAt: at.Add(24 * time.Hour),
 			Platform: schema.PlatformTelegram, Kind: "policy", TargetKind: "platform", Title: fmt.Sprintf("event %d", m),
-			Source: "bench", Origin: "bench", Version: schema.Version(loaded)}
+			Source: "bench", Origin: schema.EventOriginRegistry, Version: schema.Version(loaded)}
 		if err := events.Write(ctx, e); err != nil {
 			return cnt, errors.Join(err, closeAll())
 		}
