@@ -20,9 +20,17 @@ type Edge struct {
 	Weight   float64
 }
 
-// directed builds a weighted directed graph of nodes and edges, summing parallel edges.
-func directed(nodes []int64, edges []Edge) (*simple.WeightedDirectedGraph, error) {
-	g := simple.NewWeightedDirectedGraph(0, 0)
+// weightedGraph is what fill needs of gonum's simple weighted graphs, directed or not.
+type weightedGraph interface {
+	Node(id int64) graph.Node
+	AddNode(graph.Node)
+	WeightedEdge(uid, vid int64) graph.WeightedEdge
+	SetWeightedEdge(graph.WeightedEdge)
+}
+
+// fill adds the nodes and edges to g, summing the weights of edges between the same nodes
+// (on an undirected g, a -> b and b -> a are the same edge) and leaving out self-loops.
+func fill[G weightedGraph](g G, nodes []int64, edges []Edge) (G, error) {
 	for _, n := range nodes {
 		if g.Node(n) == nil {
 			g.AddNode(simple.Node(n))
@@ -30,7 +38,7 @@ func directed(nodes []int64, edges []Edge) (*simple.WeightedDirectedGraph, error
 	}
 	for i, e := range edges {
 		if !(e.Weight > 0) || math.IsInf(e.Weight, 1) {
-			return nil, fmt.Errorf("%w: edge %d (%d -> %d) weight %g: want a positive weight", ErrInvalidInput, i, e.From, e.To, e.Weight)
+			return g, fmt.Errorf("%w: edge %d (%d -> %d) weight %g: want a positive weight", ErrInvalidInput, i, e.From, e.To, e.Weight)
 		}
 		if e.From == e.To {
 			continue
@@ -42,6 +50,17 @@ func directed(nodes []int64, edges []Edge) (*simple.WeightedDirectedGraph, error
 		g.SetWeightedEdge(simple.WeightedEdge{F: simple.Node(e.From), T: simple.Node(e.To), W: w})
 	}
 	return g, nil
+}
+
+// directed builds a weighted directed graph of nodes and edges.
+func directed(nodes []int64, edges []Edge) (*simple.WeightedDirectedGraph, error) {
+	return fill(simple.NewWeightedDirectedGraph(0, 0), nodes, edges)
+}
+
+// undirected folds the edges into an undirected weighted graph: the weight of {a, b} is the
+// sum of the weights of a -> b and b -> a.
+func undirected(nodes []int64, edges []Edge) (*simple.WeightedUndirectedGraph, error) {
+	return fill(simple.NewWeightedUndirectedGraph(0, 0), nodes, edges)
 }
 
 // PageRank is the weighted PageRank of every node (edges followed in proportion to their
@@ -94,31 +113,6 @@ func HITS(nodes []int64, edges []Edge) (map[int64]HubAuthority, error) {
 		out[id] = ha
 	}
 	return out, nil
-}
-
-// undirected folds the edges into an undirected weighted graph: the weight of {a, b} is the
-// sum of the weights of a -> b and b -> a.
-func undirected(nodes []int64, edges []Edge) (*simple.WeightedUndirectedGraph, error) {
-	g := simple.NewWeightedUndirectedGraph(0, 0)
-	for _, n := range nodes {
-		if g.Node(n) == nil {
-			g.AddNode(simple.Node(n))
-		}
-	}
-	for i, e := range edges {
-		if !(e.Weight > 0) || math.IsInf(e.Weight, 1) {
-			return nil, fmt.Errorf("%w: edge %d (%d -> %d) weight %g: want a positive weight", ErrInvalidInput, i, e.From, e.To, e.Weight)
-		}
-		if e.From == e.To {
-			continue
-		}
-		w := e.Weight
-		if old := g.WeightedEdge(e.From, e.To); old != nil {
-			w += old.Weight()
-		}
-		g.SetWeightedEdge(simple.WeightedEdge{F: simple.Node(e.From), T: simple.Node(e.To), W: w})
-	}
-	return g, nil
 }
 
 // Communities is a partition of the nodes and its modularity.
