@@ -115,6 +115,16 @@ const (
 	StatusNotFound = "not_found"
 )
 
+// StatusGone tells whether a channel status means the channel left public view: private,
+// banned, deleted or not found.
+func StatusGone(status string) bool {
+	switch status {
+	case StatusPrivate, StatusBanned, StatusDeleted, StatusNotFound:
+		return true
+	}
+	return false
+}
+
 // Post is one message of a channel (or one post of another platform).
 type Post struct {
 	Platform      string    `ch:"platform"`

@@ -157,15 +157,6 @@ type goneRow struct {
 	Kind      string    `ch:"gone_kind"`
 }
 
-// Gone tells whether a stored channel status means the channel left public view.
-func Gone(status string) bool {
-	switch status {
-	case schema.StatusPrivate, schema.StatusBanned, schema.StatusDeleted, schema.StatusNotFound:
-		return true
-	}
-	return false
-}
-
 // lifetime is one channel's lifetime as the job computes it from its stored channel row
 // and its first disappearance event (a zero goneAt: none), for the range [from, to). ok
 // is false when the channel is outside the range (first seen at or after to, gone or last
@@ -182,7 +173,7 @@ func lifetime(c channelRow, goneAt time.Time, goneKind string, from, to time.Tim
 	switch {
 	case !goneAt.IsZero() && goneAt.Before(to):
 		lt.EndAt, lt.Ended, lt.EndKind = goneAt.UTC(), 1, goneKind
-	case goneAt.IsZero() && Gone(c.Status) && c.LastSeen.Before(to):
+	case goneAt.IsZero() && schema.StatusGone(c.Status) && c.LastSeen.Before(to):
 		lt.EndAt, lt.Ended, lt.EndKind = c.LastSeen.UTC(), 1, EndStatus
 	default:
 		// Still public: censored at the last sighting, or at the range end.

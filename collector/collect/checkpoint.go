@@ -32,7 +32,7 @@ func (c *Collector) completeness(ch *state.Channel, now time.Time) schema.Comple
 		CountersLate: uint64(ch.CountersLate), CountersLost: uint64(ch.CountersLost),
 		RunID: c.opts.RunID, Version: schema.Version(now),
 	}
-	if gone(ch.Status) {
+	if schema.StatusGone(ch.Status) {
 		row.Unreadable = uint64(notFetched)
 	} else {
 		row.NotFetched = uint64(notFetched)

@@ -37,7 +37,7 @@ func (c *Collector) judge(ch *state.Channel, now time.Time) {
 			ch.Included, ch.Reason = false, "collected by another shard"
 		case ch.LastSeen.IsZero():
 			ch.Included, ch.Reason = false, "" // waits for a snapshot
-			if gone(ch.Status) {
+			if schema.StatusGone(ch.Status) {
 				ch.Reason = "unreadable"
 			}
 		default:

@@ -125,7 +125,7 @@ func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
 		} else {
 			live.Top, live.Cursor = top, upper
 		}
-		if live.Status == "" || gone(live.Status) {
+		if live.Status == "" || schema.StatusGone(live.Status) {
 			// It answered, so it is readable; the snapshot will say more.
 			live.LastSeen = state.At(j.now)
 		}

@@ -39,7 +39,7 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	}
 	seenBefore := !prev.LastSeen.IsZero()
 	var evs []event
-	if gone(prev.Status) {
+	if schema.StatusGone(prev.Status) {
 		evs = append(evs, event{kind: schema.EventReappeared, old: prev.Status, new: schema.StatusActive})
 	}
 	if seenBefore && !strings.EqualFold(prev.Username, cur.username) {
@@ -204,7 +204,7 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 		}
 	}
 	var evs []event
-	if status != "" && prev.Included && !gone(prev.Status) && prev.Status != "" {
+	if status != "" && prev.Included && !schema.StatusGone(prev.Status) && prev.Status != "" {
 		evs = append(evs, event{kind: kind, old: prev.Status, new: status})
 	}
 	writeErr := c.writeEvents(ctx, prev.ID, prev.Username, now, evs)
@@ -290,7 +290,7 @@ func (c *Collector) runRecheck(ctx context.Context, j *job) (func(), error) {
 			if live.Home == "" || c.byLabel[live.Home] == nil || c.byLabel[live.Home].st.Peers[live.ID] == 0 {
 				c.setHome(live, j.acct)
 			}
-			if gone(live.Status) || live.Status == "" {
+			if schema.StatusGone(live.Status) || live.Status == "" {
 				live.LastSnapshot = 0 // it resolves: look again at once
 			}
 		} else if strings.EqualFold(live.Username, j.username) {

@@ -54,12 +54,6 @@ type job struct {
 	run      func(ctx context.Context, j *job) (func(), error)
 }
 
-// gone reports whether a status means the channel cannot be read.
-func gone(status string) bool {
-	return status == schema.StatusPrivate || status == schema.StatusBanned ||
-		status == schema.StatusDeleted || status == schema.StatusNotFound
-}
-
 // hot reports whether ch is polled at the hot cadence.
 func (c *Collector) hot(ch *state.Channel, now time.Time) bool {
 	if ch.Subscribers >= c.opts.Schedule.HotSubscribers {
@@ -115,7 +109,7 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 		// A candidate whose references suffice: one snapshot tells its audience.
 		return now, kind == kindSnapshot && c.ready(ch)
 	}
-	if gone(ch.Status) {
+	if schema.StatusGone(ch.Status) {
 		switch kind {
 		case kindSnapshot:
 			return schedule.NextSlot(ch.ID, kindSnapshot, s.GoneInterval, ch.LastSnapshot.Time(), now), true
