@@ -9,7 +9,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -160,43 +159,22 @@ ORDER BY platform, channel_id, source`, db.Table(schema.TablePosts), o.Params.Fr
 }
 
 func writeAll(ctx context.Context, db *store.DB, wopts store.WriterOptions, runID string, g Graph) error {
-	nw, err := store.NewWriter[schema.NetworkNode](db, schema.TableNetworkNodes, wopts)
-	if err != nil {
+	for i := range g.Nodes {
+		g.Nodes[i].RunID = runID
+	}
+	for i := range g.Edges {
+		g.Edges[i].RunID = runID
+	}
+	for i := range g.Communities {
+		g.Communities[i].RunID = runID
+	}
+	if err := store.WriteAll(ctx, db, schema.TableNetworkNodes, wopts, g.Nodes...); err != nil {
 		return err
 	}
-	for _, n := range g.Nodes {
-		n.RunID = runID
-		if err = nw.Write(ctx, n); err != nil {
-			break
-		}
-	}
-	if err = errors.Join(err, nw.Close(ctx)); err != nil {
+	if err := store.WriteAll(ctx, db, schema.TableNetworkEdges, wopts, g.Edges...); err != nil {
 		return err
 	}
-	ew, err := store.NewWriter[schema.NetworkEdge](db, schema.TableNetworkEdges, wopts)
-	if err != nil {
-		return err
-	}
-	for _, e := range g.Edges {
-		e.RunID = runID
-		if err = ew.Write(ctx, e); err != nil {
-			break
-		}
-	}
-	if err = errors.Join(err, ew.Close(ctx)); err != nil {
-		return err
-	}
-	cw, err := store.NewWriter[schema.NetworkCommunity](db, schema.TableNetworkCommunities, wopts)
-	if err != nil {
-		return err
-	}
-	for _, c := range g.Communities {
-		c.RunID = runID
-		if err = cw.Write(ctx, c); err != nil {
-			break
-		}
-	}
-	return errors.Join(err, cw.Close(ctx))
+	return store.WriteAll(ctx, db, schema.TableNetworkCommunities, wopts, g.Communities...)
 }
 
 // build computes the graph's measures from its edges (channel forwarded posts of source,

@@ -328,18 +328,11 @@ GROUP BY platform, channel_id`, db.Table(schema.TablePosts), o.Params.To.Unix(),
 		return err
 	}
 	pairs := respawns(ps, o.RespawnWindow, o.RespawnScore)
-	w, err := store.NewWriter[schema.TakedownRespawn](db, schema.TableTakedownsRespawns, o.Meta.Writer)
-	if err != nil {
-		return err
-	}
 	for i := range pairs {
 		pairs[i].RunID = runID
-		if err = w.Write(ctx, pairs[i]); err != nil {
-			break
-		}
 	}
 	sum.Respawns = pairs
-	return errors.Join(err, w.Close(ctx))
+	return store.WriteAll(ctx, db, schema.TableTakedownsRespawns, o.Meta.Writer, pairs...)
 }
 
 // cohort estimates one cohort's curve; a cohort too small or without any channel gone is

@@ -388,6 +388,16 @@ func (w *Writer[T]) flush(ctx context.Context, drain bool) error {
 	}
 }
 
+// WriteAll writes rows to table through a writer of its own and closes it: for results
+// that are all in hand at once. The error is Write's or Close's.
+func WriteAll[T any](ctx context.Context, db *DB, table string, opts WriterOptions, rows ...T) error {
+	w, err := NewWriter[T](db, table, opts)
+	if err != nil {
+		return err
+	}
+	return errors.Join(w.Write(ctx, rows...), w.Close(ctx))
+}
+
 // Close flushes, replays the spool (with retries), and stops the writer.
 // When ctx ends first, or ClickHouse stays away, whatever was not inserted
 // is left in the spool and the error wraps ErrSpoolPending; nothing is

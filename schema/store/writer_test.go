@@ -28,6 +28,15 @@ func TestWriter(t *testing.T) {
 	db := openTest(t, srv)
 	ctx := context.Background()
 
+	t.Run("WriteAll", func(t *testing.T) {
+		srv.Query(t, fmt.Sprintf(allKindsDDL, "kinds_all"))
+		rows := []allKinds{allKindsRow(1), allKindsRow(2), allKindsRow(3)}
+		require.NoError(t, WriteAll(ctx, db, "kinds_all", WriterOptions{SpoolDir: t.TempDir()}, rows...))
+		require.Equal(t, "3", srv.Query(t, "SELECT count() FROM kinds_all"))
+		require.NoError(t, WriteAll[allKinds](ctx, db, "kinds_all", WriterOptions{SpoolDir: t.TempDir()}))
+		require.Error(t, WriteAll(ctx, db, "no_such_table", WriterOptions{SpoolDir: t.TempDir()}, rows...))
+	})
+
 	t.Run("round trip of every kind", func(t *testing.T) {
 		srv.Query(t, fmt.Sprintf(allKindsDDL, "kinds"))
 		reg := prometheus.NewRegistry()
