@@ -11,7 +11,6 @@ package takedowns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -258,14 +257,6 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 		return err
 	}
 
-	cw, err := store.NewWriter[schema.TakedownCohort](db, schema.TableTakedownsCohorts, o.Meta.Writer)
-	if err != nil {
-		return err
-	}
-	sw, err := store.NewWriter[schema.TakedownSurvival](db, schema.TableTakedownsSurvival, o.Meta.Writer)
-	if err != nil {
-		return errors.Join(err, cw.Close(ctx))
-	}
 	type cohortSpec struct {
 		name string
 		ev   *schema.Event
@@ -278,6 +269,10 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 			cohortSpec{name: "before:" + e.EventID, ev: e, keep: func(l schema.TakedownLifetime) bool { return l.OriginAt.Before(e.EventAt) }},
 			cohortSpec{name: "after:" + e.EventID, ev: e, keep: func(l schema.TakedownLifetime) bool { return !l.OriginAt.Before(e.EventAt) }})
 	}
+	var (
+		cohorts []schema.TakedownCohort
+		curves  []schema.TakedownSurvival
+	)
 	for _, sp := range specs {
 		var obs []stats.Lifetime
 		for _, l := range lifetimes {
@@ -287,22 +282,17 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 		}
 		c, steps := cohort(sp.name, sp.ev, obs)
 		sum.Cohorts = append(sum.Cohorts, c)
-		row := schema.TakedownCohort{RunID: runID, Cohort: c.Name, EventID: c.EventID, EventAt: c.EventAt, Channels: uint32(c.Channels),
-			Ended: uint32(c.Ended), MedianDays: c.Median, MedianLo: c.MedianLo, MedianHi: c.MedianHi, Status: c.Status, Reason: c.Reason}
-		if err = cw.Write(ctx, row); err != nil {
-			break
-		}
+		cohorts = append(cohorts, schema.TakedownCohort{RunID: runID, Cohort: c.Name, EventID: c.EventID, EventAt: c.EventAt, Channels: uint32(c.Channels),
+			Ended: uint32(c.Ended), MedianDays: c.Median, MedianLo: c.MedianLo, MedianHi: c.MedianHi, Status: c.Status, Reason: c.Reason})
 		for _, st := range steps {
-			if err = sw.Write(ctx, schema.TakedownSurvival{RunID: runID, Cohort: c.Name, TimeDays: st.Time, AtRisk: uint32(st.AtRisk),
-				Ended: uint32(st.Events), Censored: uint32(st.Censored), Survival: st.S, SE: st.SE, Lo: st.Lo, Hi: st.Hi}); err != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
+			curves = append(curves, schema.TakedownSurvival{RunID: runID, Cohort: c.Name, TimeDays: st.Time, AtRisk: uint32(st.AtRisk),
+				Ended: uint32(st.Events), Censored: uint32(st.Censored), Survival: st.S, SE: st.SE, Lo: st.Lo, Hi: st.Hi})
 		}
 	}
-	return errors.Join(err, cw.Close(ctx), sw.Close(ctx))
+	if err := store.WriteAll(ctx, db, schema.TableTakedownsCohorts, o.Meta.Writer, cohorts...); err != nil {
+		return err
+	}
+	return store.WriteAll(ctx, db, schema.TableTakedownsSurvival, o.Meta.Writer, curves...)
 }
 
 // writeRespawns reads the forward sources of the channels, finds the candidate
