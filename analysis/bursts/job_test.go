@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/job/jobtest"
 	"github.com/tidewatch/tidewatch/schema"
-	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -31,12 +31,8 @@ func TestRunInClickHouse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	srv := chtest.Migrated(t)
+	srv, db, wopts := jobtest.Store(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Addr: []string{srv.Addr()}, Database: srv.Database})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	wopts := store.WriterOptions{SpoolDir: t.TempDir()}
 
 	eventAt := t0.Add(35*24*time.Hour + 10*time.Hour + 20*time.Minute)
 	ws := eventAt.Truncate(time.Hour)

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/job/jobtest"
 	"github.com/tidewatch/tidewatch/schema"
-	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -20,12 +20,8 @@ func TestRunInClickHouse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	srv := chtest.Migrated(t)
+	srv, db, wopts := jobtest.Store(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Addr: []string{srv.Addr()}, Database: srv.Database})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	wopts := store.WriterOptions{SpoolDir: t.TempDir()}
 	to := t0.AddDate(0, 0, 60)
 
 	pw, err := store.NewWriter[schema.Post](db, schema.TablePosts, wopts)

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/job/jobtest"
 	"github.com/tidewatch/tidewatch/schema"
-	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -19,12 +19,8 @@ func TestRunInClickHouse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	srv := chtest.Migrated(t)
+	srv, db, wopts := jobtest.Store(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Addr: []string{srv.Addr()}, Database: srv.Database})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	wopts := store.WriterOptions{SpoolDir: t.TempDir()}
 
 	// Channel 1 grows at 2% a day, snapshots every 6 hours, with a 1.5x jump on day 50;
 	// channel 2 has two snapshots only.

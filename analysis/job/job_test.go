@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tidewatch/tidewatch/analysis/job/jobtest"
 	"github.com/tidewatch/tidewatch/schema"
-	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -84,12 +84,8 @@ func TestRunAndScopeInClickHouse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clickhouse-server; skipped under -short")
 	}
-	srv := chtest.Migrated(t)
+	srv, db, wopts := jobtest.Store(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Addr: []string{srv.Addr()}, Database: srv.Database})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	wopts := store.WriterOptions{SpoolDir: t.TempDir()}
 
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	chans, err := store.NewWriter[schema.Channel](db, schema.TableChannels, wopts)
