@@ -113,33 +113,30 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if err := o.Check(); err != nil {
 		return Summary{}, err
 	}
-	scope, err := job.Resolve(ctx, db, o.Params.Scope)
-	if err != nil {
-		return Summary{}, err
-	}
-	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TableEvents, schema.TablePosts, schema.TableCommunities}, o.Meta)
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{RunID: run.ID}
-	werr := compute(ctx, db, o, scope, run.ID, &sum)
-	skip := ""
-	switch {
-	case sum.Events == 0:
-		skip = "no registry events in the range (of the kinds and origins asked for)"
-	case sum.Channels == 0:
-		skip = "no posts of channels in scope in the windows after the events or their baseline weeks"
-	}
-	counts := map[string]uint64{
-		"events":              uint64(sum.Events),
-		"channels":            uint64(sum.Channels),
-		"channels_scored":     uint64(sum.ChannelsScored),
-		"channels_skipped":    uint64(sum.ChannelsSkipped),
-		"communities":         uint64(sum.Communities),
-		"communities_scored":  uint64(sum.CommunitiesScored),
-		"communities_skipped": uint64(sum.CommunitiesSkipped),
-	}
-	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	var sum Summary
+	var err error
+	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TableEvents, schema.TablePosts, schema.TableCommunities}, o.Meta,
+		func(scope job.Channels, runID string) (map[string]uint64, string, error) {
+			sum.RunID = runID
+			werr := compute(ctx, db, o, scope, runID, &sum)
+			skip := ""
+			switch {
+			case sum.Events == 0:
+				skip = "no registry events in the range (of the kinds and origins asked for)"
+			case sum.Channels == 0:
+				skip = "no posts of channels in scope in the windows after the events or their baseline weeks"
+			}
+			counts := map[string]uint64{
+				"events":              uint64(sum.Events),
+				"channels":            uint64(sum.Channels),
+				"channels_scored":     uint64(sum.ChannelsScored),
+				"channels_skipped":    uint64(sum.ChannelsSkipped),
+				"communities":         uint64(sum.Communities),
+				"communities_scored":  uint64(sum.CommunitiesScored),
+				"communities_skipped": uint64(sum.CommunitiesSkipped),
+			}
+			return counts, skip, werr
+		})
 	return sum, err
 }
 

@@ -116,21 +116,18 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if err := o.Check(); err != nil {
 		return Summary{}, err
 	}
-	scope, err := job.Resolve(ctx, db, o.Params.Scope)
-	if err != nil {
-		return Summary{}, err
-	}
-	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TablePostCounters, schema.TableChannelSnapshots}, o.Meta)
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{RunID: run.ID}
-	counts, werr := compute(ctx, db, o, scope, run.ID, &sum)
-	skip := ""
-	if sum.Channels == 0 {
-		skip = "no posts or snapshots of channels in scope in the range"
-	}
-	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	var sum Summary
+	var err error
+	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TablePostCounters, schema.TableChannelSnapshots}, o.Meta,
+		func(scope job.Channels, runID string) (map[string]uint64, string, error) {
+			sum.RunID = runID
+			counts, err := compute(ctx, db, o, scope, runID, &sum)
+			skip := ""
+			if sum.Channels == 0 {
+				skip = "no posts or snapshots of channels in scope in the range"
+			}
+			return counts, skip, err
+		})
 	return sum, err
 }
 

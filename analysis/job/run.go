@@ -171,3 +171,22 @@ func (r *Run) Finish(ctx context.Context, status string, counts map[string]uint6
 	werr := r.write(ctx, status, counts, errs, r.meta.now())
 	return errors.Join(werr, r.runs.Close(ctx))
 }
+
+// Execute runs a job inside its run record, the same way for every job: it resolves the
+// scope (a scope naming unknown channels is a ParamError, and no run is started), starts
+// the run with the data version of inputs, calls compute with the scope and the run's id,
+// and ends the run with what compute returns: its counts, and why it found nothing to
+// compute (skip; empty when it did). The status and reasons are End's.
+func Execute(ctx context.Context, db *store.DB, name string, p Params, inputs []string, m Meta,
+	compute func(scope Channels, runID string) (counts map[string]uint64, skip string, err error)) (status string, reasons []string, err error) {
+	scope, err := Resolve(ctx, db, p.Scope)
+	if err != nil {
+		return "", nil, err
+	}
+	run, err := Start(ctx, db, name, p, inputs, m)
+	if err != nil {
+		return "", nil, err
+	}
+	counts, skip, werr := compute(scope, run.ID)
+	return run.End(ctx, werr, skip, counts)
+}

@@ -76,22 +76,19 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if err := o.Check(); err != nil {
 		return Summary{}, err
 	}
-	scope, err := job.Resolve(ctx, db, o.Params.Scope)
-	if err != nil {
-		return Summary{}, err
-	}
-	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TableChannels}, o.Meta)
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{RunID: run.ID, Modularity: math.NaN()}
-	werr := compute(ctx, db, o, scope, run.ID, &sum)
-	skip := ""
-	if werr == nil && sum.Edges == 0 {
-		skip = "no forwarded posts of channels in scope in the range"
-	}
-	counts := map[string]uint64{"nodes": uint64(sum.Nodes), "edges": uint64(sum.Edges), "forwards": sum.Forwards, "communities": uint64(sum.Communities)}
-	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	sum := Summary{Modularity: math.NaN()}
+	var err error
+	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TableChannels}, o.Meta,
+		func(scope job.Channels, runID string) (map[string]uint64, string, error) {
+			sum.RunID = runID
+			werr := compute(ctx, db, o, scope, runID, &sum)
+			skip := ""
+			if werr == nil && sum.Edges == 0 {
+				skip = "no forwarded posts of channels in scope in the range"
+			}
+			counts := map[string]uint64{"nodes": uint64(sum.Nodes), "edges": uint64(sum.Edges), "forwards": sum.Forwards, "communities": uint64(sum.Communities)}
+			return counts, skip, werr
+		})
 	return sum, err
 }
 

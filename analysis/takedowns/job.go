@@ -111,23 +111,20 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if err := o.Check(); err != nil {
 		return Summary{}, err
 	}
-	scope, err := job.Resolve(ctx, db, o.Params.Scope)
-	if err != nil {
-		return Summary{}, err
-	}
-	run, err := job.Start(ctx, db, Name, o.Params, []string{schema.TableChannels, schema.TableChannelEvents, schema.TableEvents}, o.Meta)
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{RunID: run.ID}
-	werr := compute(ctx, db, o, scope, run.ID, &sum)
-	skip := ""
-	if werr == nil && sum.Entered == 0 {
-		skip = "no channel in scope was seen before the range end and still public at its start"
-	}
-	counts := map[string]uint64{"channels": uint64(sum.Channels), "entered": uint64(sum.Entered), "ended": uint64(sum.Ended),
-		"cohorts": uint64(len(sum.Cohorts)), "respawns": uint64(len(sum.Respawns))}
-	sum.Status, sum.Reasons, err = run.End(ctx, werr, skip, counts)
+	var sum Summary
+	var err error
+	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TableChannels, schema.TableChannelEvents, schema.TableEvents}, o.Meta,
+		func(scope job.Channels, runID string) (map[string]uint64, string, error) {
+			sum.RunID = runID
+			werr := compute(ctx, db, o, scope, runID, &sum)
+			skip := ""
+			if werr == nil && sum.Entered == 0 {
+				skip = "no channel in scope was seen before the range end and still public at its start"
+			}
+			counts := map[string]uint64{"channels": uint64(sum.Channels), "entered": uint64(sum.Entered), "ended": uint64(sum.Ended),
+				"cohorts": uint64(len(sum.Cohorts)), "respawns": uint64(len(sum.Respawns))}
+			return counts, skip, werr
+		})
 	return sum, err
 }
 
