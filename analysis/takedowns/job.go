@@ -192,8 +192,21 @@ func lifetime(c channelRow, goneAt time.Time, goneKind string, from, to time.Tim
 	return lt, true
 }
 
-func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) error {
-	from, to := o.Params.From, o.Params.To
+// Lifetimes reads the lifetimes of the channels in scope over [from, to), as a takedowns
+// run computes them (see lifetime): the channels outside the range are left out, and
+// those gone the moment they were first seen are marked skipped. Rows carry no run id.
+func Lifetimes(ctx context.Context, db *store.DB, scope job.Channels, from, to time.Time) ([]schema.TakedownLifetime, error) {
+	var out []schema.TakedownLifetime
+	err := eachLifetime(ctx, db, scope, from, to, func(_ *channelRow, lt schema.TakedownLifetime) error {
+		out = append(out, lt)
+		return nil
+	})
+	return out, err
+}
+
+// eachLifetime calls fn with every channel in scope within the range and its lifetime, in
+// (platform, channel_id) order.
+func eachLifetime(ctx context.Context, db *store.DB, scope job.Channels, from, to time.Time, fn func(*channelRow, schema.TakedownLifetime) error) error {
 	cond, args := scope.Filter()
 	gone := map[job.Key]goneRow{}
 	q := fmt.Sprintf(`SELECT platform, channel_id, min(event_at) AS gone_at, argMin(toString(kind), event_at) AS gone_kind
@@ -206,6 +219,27 @@ GROUP BY platform, channel_id`, db.Table(schema.TableChannelEvents), schema.Even
 	}, args...); err != nil {
 		return err
 	}
+	q = fmt.Sprintf(`SELECT platform, channel_id, created_at, first_seen_at, last_seen_at, toString(status) AS status, title, username, subscribers
+FROM %s FINAL
+WHERE first_seen_at < toDateTime(%d) AND (%s)
+ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
+	return store.Each(ctx, db, q, func(c *channelRow) error {
+		var goneAt time.Time
+		g, ok := gone[job.Key{Platform: c.Platform, ChannelID: c.ChannelID}]
+		if ok && g.At.Unix() > 0 {
+			goneAt = g.At.UTC()
+		}
+		lt, ok := lifetime(*c, goneAt, g.Kind, from, to)
+		if !ok {
+			return nil
+		}
+		return fn(c, lt)
+	}, args...)
+}
+
+func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) error {
+	from, to := o.Params.From, o.Params.To
+	cond, args := scope.Filter()
 	events, err := job.Events(ctx, db, from, to)
 	if err != nil {
 		return err
@@ -220,20 +254,7 @@ GROUP BY platform, channel_id`, db.Table(schema.TableChannelEvents), schema.Even
 		lifetimes []schema.TakedownLifetime
 		profiles  []profile
 	)
-	q = fmt.Sprintf(`SELECT platform, channel_id, created_at, first_seen_at, last_seen_at, toString(status) AS status, title, username, subscribers
-FROM %s FINAL
-WHERE first_seen_at < toDateTime(%d) AND (%s)
-ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
-	err = store.Each(ctx, db, q, func(c *channelRow) error {
-		var goneAt time.Time
-		g, ok := gone[job.Key{Platform: c.Platform, ChannelID: c.ChannelID}]
-		if ok && g.At.Unix() > 0 {
-			goneAt = g.At.UTC()
-		}
-		lt, ok := lifetime(*c, goneAt, g.Kind, from, to)
-		if !ok {
-			return nil
-		}
+	err = eachLifetime(ctx, db, scope, from, to, func(c *channelRow, lt schema.TakedownLifetime) error {
 		lt.RunID = runID
 		profiles = append(profiles, profile{lt: lt, title: c.Title, username: c.Username, subs: c.Subs})
 		sum.Channels++
@@ -243,7 +264,7 @@ ORDER BY platform, channel_id`, db.Table(schema.TableChannels), to.Unix(), cond)
 			lifetimes = append(lifetimes, lt)
 		}
 		return lw.Write(ctx, lt)
-	}, args...)
+	})
 	if cerr := lw.Close(ctx); err == nil {
 		err = cerr
 	}

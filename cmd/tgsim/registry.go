@@ -38,7 +38,9 @@ func newRegistryCmd(stdout io.Writer) *cobra.Command {
                        an attack targets its community on telegram and lists the
                        attacked channels' ids; a takedown is on the platform taken
                        down and targets its community (or the platform, when it
-                       names none)
+                       names none); after each takedown of another platform,
+                       a suspension event lists the handles of the channels'
+                       accounts it suspended there (target_kind account)
   DIR/communities.csv  every channel existing by --until with its community's
                        name (the communities layout); account_id is the channel
                        id the collector stores
@@ -126,6 +128,13 @@ func registryRows(tr *world.Truth, source string) (events, communities []map[str
 			row["target_kind"], row["targets"] = "platform", row["platform"]
 		}
 		events = append(events, row)
+	}
+	// The accounts each takedown suspended, one event per takedown listing their handles.
+	for _, su := range tr.Suspensions() {
+		events = append(events, map[string]string{
+			"event_at": ts(su.At), "kind": world.EventSuspension, "platform": su.Platform, "source": source,
+			"title": "accounts suspended in " + su.Event, "target_kind": "account", "targets": strings.Join(su.Handles, "|"),
+		})
 	}
 	for _, c := range tr.Channels {
 		handle := ""

@@ -61,7 +61,17 @@ func TestRegistry(t *testing.T) {
 	require.NoError(t, err)
 
 	rows := readCSV(t, events)
-	require.Len(t, rows, len(tr.WorldEvents))
+	sus := tr.Suspensions()
+	require.NotEmpty(t, sus, "the twitter takedown suspends accounts")
+	require.Len(t, rows, len(tr.WorldEvents)+len(sus))
+	for i, su := range sus {
+		r := rows[len(tr.WorldEvents)+i]
+		require.Equal(t, world.EventSuspension, r["kind"])
+		require.Equal(t, su.Platform, r["platform"])
+		require.Equal(t, su.At.UTC().Format(time.RFC3339), r["event_at"])
+		require.Equal(t, "account", r["target_kind"])
+		require.Equal(t, strings.Join(su.Handles, "|"), r["targets"])
+	}
 	var attacks, takedowns int
 	for i, e := range tr.WorldEvents {
 		r := rows[i]
