@@ -15,13 +15,14 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/migration"
 	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 )
 
 // analyzeJobs are the analysis jobs, in the order "all" runs them.
-var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name, network.Name}
+var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name, migration.Name, network.Name}
 
 type analyzeOptions struct {
 	From, To, Scope string
@@ -40,6 +41,8 @@ type analyzeOptions struct {
 	// takedowns
 	RespawnWindow time.Duration
 	RespawnScore  float64
+	// migration
+	ImpactWindow, Washout time.Duration
 	// network
 	GEXF string
 }
@@ -82,13 +85,27 @@ Jobs:
            forward sources; lag and audience recovery):
            takedowns_lifetimes, takedowns_cohorts, takedowns_survival,
            takedowns_respawns
+  migration weekly outlink shares by destination platform per channel,
+           community and platform; for every registry event, each
+           community's and platform's posts (organic and forwarded apart),
+           new channels and their median lifetime, and link mix in the
+           --impact-window before it and in as long a window starting
+           --washout after it, with the Jensen-Shannon shift (nats) and a
+           bootstrap interval; interrupted time series of the daily link
+           share of the event's platform and of the daily posts (Newey-West
+           errors, placebo pre-trend check); for events listing suspended
+           accounts (target_kind account), a difference in differences of
+           the audience of the channels linked to them against matched
+           channels (errors clustered by channel): migration_shares,
+           migration_windows, migration_window_shares, migration_its,
+           migration_did, migration_did_units
   network  the forward graph (A -> B weighted by A's posts forwarded from
            B): weighted PageRank, HITS hubs and authorities, Louvain
            communities with their modularity, citing-channel counts;
            --gexf FILE also writes it for Gephi: network_nodes,
            network_edges, network_communities
 
-bursts and takedowns use the registry events that --event-kinds and
+bursts, takedowns and migration use the registry events that --event-kinds and
 --event-origins keep (default: every kind recorded or imported by
 researchers, not the status changes the collector detected).
 
@@ -146,9 +163,11 @@ Bad parameters exit with code 2 and write nothing.`,
 	f.IntVar(&opts.Weeks, "weeks", bursts.DefaultWeeks, "bursts: preceding weeks whose same hours are the baseline")
 	f.DurationVar(&opts.RespawnWindow, "respawn-window", takedowns.DefaultRespawnWindow, "takedowns: how long after a channel left public view a successor may be created")
 	f.Float64Var(&opts.RespawnScore, "respawn-score", takedowns.DefaultRespawnScore, "takedowns: the lowest score of a candidate reincarnation stored, in (0, 1]")
+	f.DurationVar(&opts.ImpactWindow, "impact-window", migration.DefaultWindow, "migration: length of the windows before and after each event (whole days)")
+	f.DurationVar(&opts.Washout, "washout", migration.DefaultWashout, "migration: time after an event left out before the post window starts (whole days; 0 for none)")
 	f.StringVar(&opts.GEXF, "gexf", "", "network: also write the forward graph to this GEXF file (for Gephi)")
-	f.StringSliceVar(&opts.EventKinds, "event-kinds", nil, "bursts, takedowns: only registry events of these kinds (takedown, ban, attack, ...; default all)")
-	f.StringSliceVar(&opts.EventOrigins, "event-origins", job.DefaultEventOrigins, "bursts, takedowns: only registry events of these origins (registry, import, detected)")
+	f.StringSliceVar(&opts.EventKinds, "event-kinds", nil, "bursts, takedowns, migration: only registry events of these kinds (takedown, ban, attack, ...; default all)")
+	f.StringSliceVar(&opts.EventOrigins, "event-origins", job.DefaultEventOrigins, "bursts, takedowns, migration: only registry events of these origins (registry, import, detected)")
 	config.AddFlag(f, "clickhouse.addr", "clickhouse.database")
 	return cmd
 }
@@ -205,6 +224,7 @@ type analyzePlan struct {
 	engagement engagement.Options
 	bursts     bursts.Options
 	takedowns  takedowns.Options
+	migration  migration.Options
 	network    network.Options
 }
 
@@ -217,6 +237,7 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		engagement: engagement.Options{Params: p, Threshold: o.Threshold, History: o.History, MaxSnapshotAge: o.MaxSnapshotAge},
 		bursts:     bursts.Options{Params: p, Window: o.Window, Weeks: o.Weeks, Events: o.events()},
 		takedowns:  takedowns.Options{Params: p, Events: o.events(), RespawnWindow: o.RespawnWindow, RespawnScore: o.RespawnScore},
+		migration:  migration.Options{Params: p, Events: o.events(), Window: o.ImpactWindow, Washout: o.Washout, NoWashout: o.Washout == 0},
 		network:    network.Options{Params: p, GEXF: o.GEXF},
 	}
 	for _, name := range jobs {
@@ -230,6 +251,8 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 			err = pl.bursts.Check()
 		case takedowns.Name:
 			err = pl.takedowns.Check()
+		case migration.Name:
+			err = pl.migration.Check()
 		case network.Name:
 			err = pl.network.Check()
 		}
@@ -296,6 +319,17 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			printTakedownsSummary(env.Stdout, sum)
 			if err != nil {
 				return fmt.Errorf("analyze takedowns: %w", err)
+			}
+		case migration.Name:
+			o := pl.migration
+			o.Meta = meta
+			sum, err := migration.Run(ctx, db, o)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printMigrationSummary(env.Stdout, sum)
+			if err != nil {
+				return fmt.Errorf("analyze migration: %w", err)
 			}
 		case network.Name:
 			o := pl.network
@@ -445,5 +479,37 @@ func printNetworkSummary(w io.Writer, s network.Summary, gexf string) {
 			fmt.Fprintf(w, "  graph written to %s\n", gexf)
 		}
 		fmt.Fprintf(w, "  results: network_nodes, network_edges, network_communities WHERE run_id = '%s'\n", s.RunID)
+	}
+}
+
+func printMigrationSummary(w io.Writer, s migration.Summary) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "migration run %s: %s\n", s.RunID, s.Status)
+	fmt.Fprintf(w, "  channels with links %d, weekly share rows %d; event windows %d, time series %d, differences in differences %d\n",
+		s.Channels, s.ShareRows, len(s.Windows), len(s.ITS), len(s.DiD))
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for _, win := range s.Windows {
+		if win.Level != migration.LevelCommunity || win.Status != migration.StatusOK || math.IsNaN(win.JSNats) {
+			continue
+		}
+		fmt.Fprintf(w, "  %s %s, community %s: links to %s %.1f%% -> %.1f%%, JS shift %.3f nats (%.3f-%.3f); posts %+.0f%%, forwarded %+.0f%%\n",
+			win.EventKind, win.EventAt.UTC().Format(time.DateOnly), win.Unit, win.EventPlatform, 100*win.EventSharePre, 100*win.EventSharePost,
+			win.JSNats, win.JSLo, win.JSHi, win.PostsChangePct, win.ForwardedChangePct)
+	}
+	for _, d := range s.DiD {
+		if d.Status != migration.StatusOK {
+			fmt.Fprintf(w, "  %s accounts suspended %s: skipped: %s\n", d.EventPlatform, d.EventAt.UTC().Format(time.DateOnly), d.Reason)
+			continue
+		}
+		fmt.Fprintf(w, "  %s accounts suspended %s: %d channels vs %d matched: audience %+.1f%% (%+.1f%% to %+.1f%%), pre-trend p %.2f\n",
+			d.EventPlatform, d.EventAt.UTC().Format(time.DateOnly), d.Treated, d.Controls,
+			100*(math.Exp(d.Effect)-1), 100*(math.Exp(d.Lo)-1), 100*(math.Exp(d.Hi)-1), d.PreTrendP)
+	}
+	if s.Status == job.StatusOK {
+		fmt.Fprintf(w, "  results: migration_shares, migration_windows, migration_window_shares, migration_its, migration_did, migration_did_units WHERE run_id = '%s'\n", s.RunID)
 	}
 }
