@@ -23,8 +23,8 @@
 // (analysis/crosslink reads profile handles with it), so it imports neither;
 // links/accountlink builds account_links rows on top of it.
 //
-// The package depends on the standard library and the public suffix list
-// only, makes no network calls (shortened links are flagged, never
-// followed), and has no mutable state: every function is safe for
-// concurrent use.
+// The package depends on the standard library, the public suffix list and
+// golang.org/x/net/idna only, makes no network calls (shortened links are
+// flagged, never followed), and has no mutable state: every function is safe
+// for concurrent use.
 package links

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -125,7 +126,8 @@ const maxUnwrap = 8
 //   - "https://" is added when there is no scheme; http and https are kept as
 //     given; tg:// links become their https://t.me equivalents; any other
 //     scheme (mailto:, javascript:, ftp:, tg://user) is ErrUnsupportedScheme;
-//   - user info is dropped; the host is lowercased, converted to Punycode,
+//   - user info is dropped; the host is mapped and validated as IDNA (UTS #46:
+//     lowercased, NFC, full-width forms folded) and converted to Punycode,
 //     stripped of a trailing dot; IPv4 and IPv6 literals are canonicalized;
 //     hosts without a registered domain (localhost, single labels) fail;
 //   - default ports (80 for http, 443 for https) are dropped;
@@ -335,14 +337,46 @@ func normalizePort(p, scheme string) (string, error) {
 	return p, nil
 }
 
-// hostDelims are characters that can never be part of a host name.
-const hostDelims = " \"#%/:<>?@[\\]^`{|}*'()+,;=!$&~"
+// hostProfile is the IDNA processing of hosts: UTS #46 mapping (case folding,
+// NFC, width and compatibility mappings, full-width and ideographic dots as
+// label separators) and validation, set up as the WHATWG URL Standard's
+// "domain to ASCII" does it, which is what browsers do with the host of a
+// link that is followed:
+//   - nontransitional processing: "ß" and "ς" stay themselves ("straße.de" is
+//     xn--strae-oqa.de, not strasse.de), as in IDNA2008 and current browsers;
+//   - STD3 ASCII rules off: "_" and other ASCII are passed through here, and
+//     normalizeHostName decides which ASCII a label may hold;
+//   - hyphens unchecked: "r3---sn-abc.googlevideo.com" and "-x.example.com"
+//     are real hosts;
+//   - the Bidi and ContextJ rules checked: hosts that break them do not
+//     resolve in a browser;
+//   - DNS lengths checked by normalizeHostName, for its own error messages.
+//
+// idna.Lookup is not used as is because it applies STD3 rules and checks
+// hyphens, which would reject those hosts.
+var hostProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.StrictDomainName(false),
+	idna.CheckHyphens(false),
+	idna.CheckJoiners(true),
+	idna.BidiRule(),
+	idna.VerifyDNSLength(false),
+)
 
-// normalizeHostName lowercases a host, maps full-width characters and
-// ideographic dots (as typed on CJK keyboards) to ASCII, and converts
-// internationalized labels to Punycode. Full UTS #46 mapping (NFKC) is not
-// applied: hosts needing it beyond these cases come out different from what
-// a browser would show, but stay stable and comparable.
+// normalizeHostName returns the ASCII form of a host name, or reports whether
+// it is an IPv4 address. The name is percent-decoded and processed with
+// hostProfile (IDNA, UTS #46), so a host written with capitals, full-width
+// letters or dots, composed or decomposed accents, or already in Punycode
+// comes out as one lowercase ASCII name; one trailing dot is dropped. Labels
+// may then hold ASCII letters, digits, "-" and "_" only.
+//
+// A name that cannot be a host is an error wrapping ErrInvalidHost that names
+// the host as given and the reason: an empty label, a character no host
+// holds, an "xn--" label that is not canonical Punycode of a non-ASCII label,
+// a label that IDNA rejects (a disallowed character, a combining mark at the
+// start, a Bidi or joiner rule broken), a label over 63 or a name over 253
+// characters, or a numeric top-level label that is not an IPv4 address.
 func normalizeHostName(h string) (string, bool, error) {
 	orig := h
 	if strings.IndexByte(h, '%') >= 0 {
@@ -352,57 +386,57 @@ func normalizeHostName(h string) (string, bool, error) {
 		}
 		h = d
 	}
-	if !isASCII(h) {
-		h = strings.Map(mapHostRune, h)
+	if !utf8.ValidString(h) {
+		return "", false, fmt.Errorf("%w %q: not UTF-8", ErrInvalidHost, orig)
 	}
-	h = strings.ToLower(h)
+	h = strings.Map(labelSeparator, h)
 	h = strings.TrimSuffix(h, ".")
 	if h == "" {
 		return "", false, fmt.Errorf("%w %q: empty", ErrInvalidHost, orig)
 	}
-	labels := strings.Split(h, ".")
+	punycode := false
+	for l := range strings.SplitSeq(h, ".") {
+		if l == "" {
+			return "", false, fmt.Errorf("%w %q: empty label", ErrInvalidHost, orig)
+		}
+		if len(l) >= 4 && strings.EqualFold(l[:4], "xn--") && isASCII(l) {
+			if err := checkPunycode(strings.ToLower(l)); err != nil {
+				return "", false, fmt.Errorf("%w %q: %v", ErrInvalidHost, orig, err)
+			}
+			punycode = true
+		}
+	}
+	var ascii string
+	if isASCII(h) && !punycode {
+		// For ASCII without Punycode labels, the UTS #46 mapping with STD3
+		// rules off is lowercasing, and there is nothing to validate.
+		ascii = strings.ToLower(h)
+	} else {
+		var err error
+		if ascii, err = hostProfile.ToASCII(h); err != nil {
+			return "", false, fmt.Errorf("%w %q: %v", ErrInvalidHost, orig, strings.TrimPrefix(err.Error(), "idna: "))
+		}
+	}
+	labels := strings.Split(ascii, ".")
 	last := labels[len(labels)-1]
 	if last != "" && isAllDigits(last) {
-		addr, err := netip.ParseAddr(h)
+		addr, err := netip.ParseAddr(ascii)
 		if err != nil || !addr.Is4() {
 			return "", false, fmt.Errorf("%w %q: numeric top-level label", ErrInvalidHost, orig)
 		}
 		return addr.String(), true, nil
 	}
 	total := 0
-	for i, l := range labels {
+	for _, l := range labels {
 		if l == "" {
+			// A label of characters IDNA ignores (a soft hyphen, a zero-width space).
 			return "", false, fmt.Errorf("%w %q: empty label", ErrInvalidHost, orig)
 		}
-		if isASCII(l) {
-			for j := 0; j < len(l); j++ {
-				c := l[j]
-				if !isASCIILetter(c) && !isASCIIDigit(c) && c != '-' && c != '_' {
-					return "", false, fmt.Errorf("%w %q: character %q", ErrInvalidHost, orig, c)
-				}
+		for j := 0; j < len(l); j++ {
+			c := l[j]
+			if !isASCIILetter(c) && !isASCIIDigit(c) && c != '-' && c != '_' {
+				return "", false, fmt.Errorf("%w %q: character %q", ErrInvalidHost, orig, c)
 			}
-			if strings.HasPrefix(l, "xn--") {
-				dec, err := punyDecode(l[4:])
-				if err != nil || dec == "" || isASCII(dec) {
-					return "", false, fmt.Errorf("%w %q: bad Punycode label", ErrInvalidHost, orig)
-				}
-				if enc, err := punyEncode(dec); err != nil || "xn--"+enc != l {
-					return "", false, fmt.Errorf("%w %q: non-canonical Punycode label", ErrInvalidHost, orig)
-				}
-			}
-		} else {
-			for _, r := range l {
-				if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) ||
-					(r < utf8.RuneSelf && strings.ContainsRune(hostDelims, r)) || r == '\u200b' {
-					return "", false, fmt.Errorf("%w %q: character %q", ErrInvalidHost, orig, r)
-				}
-			}
-			enc, err := punyEncode(l)
-			if err != nil {
-				return "", false, fmt.Errorf("%w %q: %v", ErrInvalidHost, orig, err)
-			}
-			l = "xn--" + enc
-			labels[i] = l
 		}
 		if len(l) > 63 {
 			return "", false, fmt.Errorf("%w %q: label longer than 63", ErrInvalidHost, orig)
@@ -412,17 +446,33 @@ func normalizeHostName(h string) (string, bool, error) {
 	if total-1 > 253 {
 		return "", false, fmt.Errorf("%w %q: longer than 253", ErrInvalidHost, orig)
 	}
-	return strings.Join(labels, "."), false, nil
+	return ascii, false, nil
 }
 
-func mapHostRune(r rune) rune {
-	switch {
-	case r == '\u3002' || r == '\uff61': // ideographic and halfwidth full stops
+// labelSeparator maps the label separators of UTS #46 (full-width, ideographic
+// and halfwidth ideographic full stops, as typed on CJK keyboards) to ".", so
+// that labels can be told apart before the rest of the IDNA mapping.
+func labelSeparator(r rune) rune {
+	switch r {
+	case '\uff0e', '\u3002', '\uff61':
 		return '.'
-	case r >= '\uff01' && r <= '\uff5e': // full-width ASCII
-		return r - 0xfee0
 	}
 	return r
+}
+
+// checkPunycode checks a lowercase "xn--" label: it must decode, to a label
+// that is not empty and not all ASCII, and be the canonical encoding of what
+// it decodes to, so that every host has one ASCII form. IDNA validation of the
+// decoded label (NFC, allowed characters) is hostProfile's.
+func checkPunycode(l string) error {
+	dec, err := idna.Punycode.ToUnicode(l)
+	if err != nil || dec == "" || isASCII(dec) {
+		return fmt.Errorf("bad Punycode label %q", l)
+	}
+	if enc, err := idna.Punycode.ToASCII(dec); err != nil || enc != l {
+		return fmt.Errorf("non-canonical Punycode label %q", l)
+	}
+	return nil
 }
 
 func isASCII(s string) bool {

@@ -1,51 +1,135 @@
 package links
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-func TestPunycodeRFC3492(t *testing.T) {
-	// Sample strings from RFC 3492 section 7.1, lowercased (the encoder
-	// works on lowercased labels), and IDNA labels seen in links.
-	cases := []struct{ in, out string }{
-		{"\u0644\u064a\u0647\u0645\u0627\u0628\u062a\u0643\u0644\u0645\u0648\u0634\u0639\u0631\u0628\u064a\u061f", "egbpdaj6bu4bxfgehfvwxn"},
-		{"\u4ed6\u4eec\u4e3a\u4ec0\u4e48\u4e0d\u8bf4\u4e2d\u6587", "ihqwcrb4cv8a8dqg056pqjye"},
-		{"\u043f\u043e\u0447\u0435\u043c\u0443\u0436\u0435\u043e\u043d\u0438\u043d\u0435\u0433\u043e\u0432\u043e\u0440\u044f\u0442\u043f\u043e\u0440\u0443\u0441\u0441\u043a\u0438", "b1abfaaepdrnnbgefbadotcwatmq2g4l"},
-		{"\u05dc\u05de\u05d4\u05d4\u05dd\u05e4\u05e9\u05d5\u05d8\u05dc\u05d0\u05de\u05d3\u05d1\u05e8\u05d9\u05dd\u05e2\u05d1\u05e8\u05d9\u05ea", "4dbcagdahymbxekheh6e0a7fei0b"},
-		{"3\u5e74b\u7d44\u91d1\u516b\u5148\u751f", "3b-ww4c5e180e575a65lsy2b"},
-		{"\u3072\u3068\u3064\u5c4b\u6839\u306e\u4e0b2", "2-u9tlzr9756bt3uc0v"},
-		{"\u305d\u306e\u30b9\u30d4\u30fc\u30c9\u3067", "d9juau41awczczp"},
-		{"пример", "e1afmkfd"},
-		{"рф", "p1ai"},
-		{"президент", "d1abbgf6aiiy"},
-		{"bücher", "bcher-kva"},
-		{"mañana", "maana-pta"},
-		{"☃", "n3h"},
-		{"ü", "tda"},
+func TestNormalizeHostIDNA(t *testing.T) {
+	cases := []struct{ in, want string }{
+		// Labels from the samples of RFC 3492 section 7.1 that are valid IDNA
+		// labels, and labels seen in links.
+		{"\u4ed6\u4eec\u4e3a\u4ec0\u4e48\u4e0d\u8bf4\u4e2d\u6587", "xn--ihqwcrb4cv8a8dqg056pqjye"},
+		{"\u043f\u043e\u0447\u0435\u043c\u0443\u0436\u0435\u043e\u043d\u0438\u043d\u0435\u0433\u043e\u0432\u043e\u0440\u044f\u0442\u043f\u043e\u0440\u0443\u0441\u0441\u043a\u0438", "xn--b1abfaaepdrnnbgefbadotcwatmq2g4l"},
+		{"\u05dc\u05de\u05d4\u05d4\u05dd\u05e4\u05e9\u05d5\u05d8\u05dc\u05d0\u05de\u05d3\u05d1\u05e8\u05d9\u05dd\u05e2\u05d1\u05e8\u05d9\u05ea", "xn--4dbcagdahymbxekheh6e0a7fei0b"},
+		{"3\u5e74b\u7d44\u91d1\u516b\u5148\u751f", "xn--3b-ww4c5e180e575a65lsy2b"},
+		{"\u3072\u3068\u3064\u5c4b\u6839\u306e\u4e0b2", "xn--2-u9tlzr9756bt3uc0v"},
+		{"\u305d\u306e\u30b9\u30d4\u30fc\u30c9\u3067", "xn--d9juau41awczczp"},
+		{"пример.рф", "xn--e1afmkfd.xn--p1ai"},
+		{"президент.рф", "xn--d1abbgf6aiiy.xn--p1ai"},
+		{"bücher.de", "xn--bcher-kva.de"},
+		{"mañana.com", "xn--maana-pta.com"},
+		{"☃.net", "xn--n3h.net"},
+		{"💩.la", "xn--ls8h.la"},
+		// Composed and decomposed characters are one host (NFC).
+		{"caf\u00e9.fr", "xn--caf-dma.fr"},
+		{"cafe\u0301.fr", "xn--caf-dma.fr"},
+		{"u\u0308.com", "xn--tda.com"},
+		// Uppercase, in any script.
+		{"CAF\u00c9.FR", "xn--caf-dma.fr"},
+		{"CAFE\u0301.FR", "xn--caf-dma.fr"},
+		{"ПРИМЕР.РФ", "xn--e1afmkfd.xn--p1ai"},
+		{"XN--CAF-DMA.FR", "xn--caf-dma.fr"},
+		{"Example.COM", "example.com"},
+		// Full-width letters and dots, ideographic and halfwidth full stops.
+		{"ｅｘａｍｐｌｅ．ｃｏｍ", "example.com"},
+		{"ＥＸＡＭＰＬＥ.com", "example.com"},
+		{"例え。テスト", "xn--r8jz45g.xn--zckzah"},
+		{"ｃａｆé｡ｆｒ", "xn--caf-dma.fr"},
+		// Other compatibility forms (NFKC), and characters IDNA ignores.
+		{"ⓔxample.com", "example.com"},
+		{"exa\u00admple.com", "example.com"},
+		{"exa\u200bmple.com", "example.com"},
+		// Nontransitional: ß is kept, not mapped to ss.
+		{"straße.de", "xn--strae-oqa.de"},
+		{"faß.de", "xn--fa-hia.de"},
+		// Mixed scripts are valid IDNA and stay apart from the lookalike: a
+		// Cyrillic "а" in paypal is another host.
+		{"p\u0430ypal.com", "xn--pypal-4ve.com"},
+		{"пример.com", "xn--e1afmkfd.com"},
+		{"abcабв.com", "xn--abc-8cdfg.com"},
+		// Trailing dot, ASCII or full-width.
+		{"example.com.", "example.com"},
+		{"caf\u00e9.fr.", "xn--caf-dma.fr"},
+		{"example.com。", "example.com"},
+		// ASCII that browsers accept and STD3 would not.
+		{"some_sub.example.com", "some_sub.example.com"},
+		{"r3---sn-abc.googlevideo.com", "r3---sn-abc.googlevideo.com"},
+		{"-x.example.com", "-x.example.com"},
+		// IPv4, also in full-width digits.
+		{"１２７．０．０．１", "127.0.0.1"},
 	}
 	for _, c := range cases {
-		t.Run(c.out, func(t *testing.T) {
-			got, err := punyEncode(c.in)
+		t.Run(c.in, func(t *testing.T) {
+			got, _, err := normalizeHostName(c.in)
 			require.NoError(t, err)
-			require.Equal(t, c.out, got)
-			back, err := punyDecode(got)
-			require.NoError(t, err)
-			require.Equal(t, c.in, back)
+			require.Equal(t, c.want, got)
+			again, _, err := normalizeHostName(got)
+			require.NoError(t, err, "the ASCII form is a host")
+			require.Equal(t, got, again)
 		})
 	}
-	for _, bad := range []string{"ü-", "99999999999999", "a-b-c-ü", "-", "zz-9999"} {
-		_, err := punyDecode(bad)
-		if err == nil {
-			// A few of these decode to something; what matters is that
-			// re-encoding does not give the input back, which the host
-			// check relies on.
-			dec, _ := punyDecode(bad)
-			enc, _ := punyEncode(dec)
-			require.NotEqual(t, bad, enc, bad)
-		}
+
+	// Through Normalize, composed and decomposed forms are one URL.
+	composed, err := Normalize("https://caf\u00e9.fr/menu")
+	require.NoError(t, err)
+	decomposed, err := Normalize("https://CAFE\u0301.fr./menu")
+	require.NoError(t, err)
+	require.Equal(t, composed, decomposed)
+	require.Equal(t, "https://xn--caf-dma.fr/menu", composed.String())
+}
+
+// TestNormalizeHostInvalid pins what happens to labels that are not valid
+// IDNA: the host is rejected with ErrInvalidHost naming it and the reason, as
+// every other host that cannot be parsed is; it is never kept as written.
+func TestNormalizeHostInvalid(t *testing.T) {
+	cases := []struct{ in, message string }{
+		{"xn--zz-9999.com", `bad Punycode label "xn--zz-9999"`},
+		{"xn--.com", `bad Punycode label "xn--"`},
+		{"a.xn--", `bad Punycode label "xn--"`},
+		{"xn--abc-.com", `bad Punycode label "xn--abc-"`}, // decodes to ASCII
+		{"XN--ZZ-9999.com", `bad Punycode label "xn--zz-9999"`},
+		{"xn--cafe-yvc.fr", "invalid label \"cafe\u0301\""}, // decomposed é in Punycode: not NFC
+		{"\u0301a.com", `invalid label`},                    // starts with a combining mark
+		{"ab\u2488.com", `disallowed rune U+2488`},          // "⒈" would hide a dot
+		{"\ufffd.com", `disallowed rune U+FFFD`},
+		{"a\u200db.com", `invalid label`},      // zero-width joiner out of context
+		{"1\u05d0.co.il", `invalid label`},     // Bidi rule: RTL label starting with a digit
+		{"abc\u05d0.com", `invalid label`},     // Bidi rule: LTR and RTL in one label
+		{"\u00ad.com", "empty label"},          // only ignored characters
+		{"exa\u3000mple.com", `character ' '`}, // ideographic space maps to a space
+		{"ex\uff0aample.com", `character '*'`}, // full-width asterisk
+		{"exa mple.com", `character ' '`},
+		{"\xff.com", "not UTF-8"},
+		{"例え。。テスト", "empty label"},
+		{"。example.com", "empty label"},
+		{"．", "empty"},
+		{"ｅｘａｍｐｌｅ．１２３", "numeric top-level label"},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			_, _, err := normalizeHostName(c.in)
+			require.ErrorIs(t, err, ErrInvalidHost)
+			require.ErrorContains(t, err, c.message)
+			require.ErrorContains(t, err, strconv.Quote(c.in), "the error names the host as written")
+			_, err = Normalize("https://" + c.in + "/")
+			require.ErrorIs(t, err, ErrInvalidHost)
+		})
+	}
+}
+
+// TestHostProfileASCII checks the shortcut normalizeHostName takes for ASCII
+// hosts without Punycode labels: lowercasing gives what the IDNA profile
+// gives.
+func TestHostProfileASCII(t *testing.T) {
+	for _, h := range []string{"example.com", "EXAMPLE.Com", "some_sub.Example.com", "r3---sn-abc.googlevideo.com",
+		"-x-.example.com", "a b.com", "x*y.com", "127.0.0.1", "foo.onion", "ABC-def_0.co.uk"} {
+		want, err := hostProfile.ToASCII(h)
+		require.NoError(t, err, h)
+		require.Equal(t, want, strings.ToLower(h), h)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tidewatch/tidewatch/collector/tgsim/world"
+	"github.com/tidewatch/tidewatch/internal/duration"
 )
 
 type truthOptions struct {
@@ -91,7 +92,7 @@ func buildTruth(o truthOptions) (*world.Truth, error) {
 		opts.SnapshotTimes = append(opts.SnapshotTimes, t)
 	}
 	if o.every != "" {
-		step, err := parseDuration(o.every)
+		step, err := duration.Parse(o.every)
 		if err != nil || step < time.Minute {
 			return nil, &usageError{fmt.Errorf("--every %q: want a duration of at least 1m", o.every)}
 		}
@@ -100,7 +101,7 @@ func buildTruth(o truthOptions) (*world.Truth, error) {
 		}
 	}
 	for _, s := range splitList(o.ages) {
-		d, err := parseDuration(s)
+		d, err := duration.Parse(s)
 		if err != nil || d <= 0 {
 			return nil, &usageError{fmt.Errorf("--ages %q: want positive durations such as 1h,24h,7d", s)}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/collect/state"
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 // account is one Telegram account as the dispatcher sees it.
@@ -42,6 +43,8 @@ type Collector struct {
 	out   Output
 	m     *metrics
 	names *nameIndex
+	// hasher replaces persons and invite secrets by keyed hashes (safe for concurrent use).
+	hasher *privacy.Hasher
 
 	// Everything below is owned by the dispatcher goroutine (Run).
 	store    *state.Store
@@ -114,8 +117,13 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collect: metrics: %w", err)
 	}
+	hasher, err := privacy.NewHasher(opts.HashKey)
+	if err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
 	c := &Collector{
 		opts:        opts,
+		hasher:      hasher,
 		log:         opts.Logger,
 		out:         opts.Output,
 		m:           m,

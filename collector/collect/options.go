@@ -32,6 +32,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/collect/discovery"
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 // Client is the part of a Telegram account the engine uses; *telegram.Account satisfies
@@ -291,8 +292,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StateDir == "" {
 		return o, errors.New("collect: a state folder is required")
 	}
-	if len(o.HashKey) < 16 {
-		return o, errors.New("collect: a hash key of at least 16 bytes is required (privacy.hash_key)")
+	if len(o.HashKey) < privacy.MinKeyLen {
+		return o, fmt.Errorf("collect: a hash key of at least %d bytes is required (privacy.hash_key)", privacy.MinKeyLen)
 	}
 	if o.Rules.MinReferences == 0 {
 		o.Rules.MinReferences = 1

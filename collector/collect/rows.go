@@ -1,10 +1,6 @@
 package collect
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +8,7 @@ import (
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 const sourceCollector = "collector"
@@ -19,29 +16,6 @@ const sourceCollector = "collector"
 // noStrings is the shared empty list of rows without hashtags or mentions (never appended
 // to in place: append on a zero-capacity slice copies).
 var noStrings = make([]string, 0)
-
-// keyedHash is the keyed hash that replaces persons and invite hashes: HMAC-SHA256 with
-// privacy.hash_key, hex, so equal inputs link up without being readable.
-func (c *Collector) keyedHash(kind, s string) string {
-	if s == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, c.opts.HashKey)
-	m.Write([]byte(kind))
-	m.Write([]byte{0})
-	m.Write([]byte(s))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// textHash is an unkeyed 64-bit hash of a text: texts are public, and equal hashes across
-// channels find copies.
-func textHash(s string) uint64 {
-	if s == "" {
-		return 0
-	}
-	sum := sha256.Sum256([]byte(s))
-	return binary.BigEndian.Uint64(sum[:8])
-}
 
 // ref is a reference from a post or a channel to another channel, for discovery.
 type ref struct {
@@ -84,7 +58,7 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 		FwdAt:         m.FwdDate,
 		ReplyToPostID: uint64(max(m.ReplyTo, 0)),
 		TextLength:    uint32(links.UTF16Len(m.Text)),
-		TextHash:      textHash(m.Text),
+		TextHash:      privacy.TextHash(m.Text),
 		MediaType:     m.Media,
 		Views:         uint64(max(m.Views, 0)),
 		Forwards:      uint64(max(m.Forwards, 0)),
@@ -104,9 +78,9 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 	}
 	switch {
 	case m.FwdFromName != "":
-		p.FwdPersonHash = c.keyedHash("person", m.FwdFromName)
+		p.FwdPersonHash = c.hasher.Name(schema.PlatformTelegram, m.FwdFromName)
 	case m.FwdUserID != 0:
-		p.FwdPersonHash = c.keyedHash("person", "id:"+strconv.FormatInt(m.FwdUserID, 10))
+		p.FwdPersonHash = c.hasher.Person(schema.PlatformTelegram, strconv.FormatInt(m.FwdUserID, 10))
 	}
 	if c.opts.StoreText {
 		p.Text = m.Text
@@ -170,7 +144,7 @@ func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source 
 	switch {
 	case tl.IsInvite:
 		row.LinkKind = "invite"
-		row.URL = "tg-invite:" + c.keyedHash("invite", tl.InviteHash)[:32]
+		row.URL = c.hasher.Invite(tl.InviteHash)
 		return row, nil
 	case tl.Kind == links.TelegramPrivatePost:
 		row.TargetChannelID = uint64(max(tl.ChannelID, 0))

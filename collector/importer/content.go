@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 // Content is what a post says, as the links package reads it.
@@ -34,7 +35,7 @@ type Content struct {
 // collector does for Telegram posts, t.me links with their channel and post.
 func (e *Env) Extract(p *schema.Post, c Content, rows *Rows) {
 	p.TextLength = uint32(links.UTF16Len(c.Text))
-	p.TextHash = TextHash(c.Text)
+	p.TextHash = privacy.TextHash(c.Text)
 	if e.StoreText {
 		p.Text = c.Text
 	}

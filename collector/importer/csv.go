@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -249,4 +252,83 @@ func Field(rec []string, i int) string {
 		return ""
 	}
 	return rec[i]
+}
+
+// CSVFile is an export that is one CSV table under a header line, read the way every CSV
+// importer reads it: the header first, then one record at a time, with the errors of the
+// CSV layer (an empty file, an unclosed quote, a record too long, a record with another
+// number of fields than the header) reported alike, naming the file and the line.
+type CSVFile struct {
+	r         *CSVReader
+	env       *Env
+	header    []string
+	rawHeader string
+}
+
+// OpenCSV reads the header line of r. An empty file is a fatal error saying that want (the
+// header expected, as "a CrowdTangle header (Page Name,User Name,...)") was expected.
+func OpenCSV(r io.Reader, env *Env, want string) (*CSVFile, error) {
+	cr := NewCSVReader(r, 0)
+	fields, err := cr.Read()
+	if err == io.EOF {
+		return nil, Fatal(env.File, 1, "header", want, "an empty file")
+	}
+	f := &CSVFile{r: cr, env: env}
+	if err != nil {
+		return nil, f.fatal(err)
+	}
+	f.header = slices.Clone(fields)
+	f.rawHeader = string(cr.Raw())
+	return f, nil
+}
+
+// Header is the header line's fields as written.
+func (f *CSVFile) Header() []string { return f.header }
+
+// RawHeader is the header line's source text, for errors about the header.
+func (f *CSVFile) RawHeader() string { return f.rawHeader }
+
+// Next reads the next record into rec, setting its Line and Raw, and returns its fields, valid
+// until the next call, with ok set when the record is the parser's to read. It returns ok
+// false and no error for a record it has dealt with: a bad one (text after a closing quote,
+// another number of fields than the header), failed on rec, or a copy of the header line
+// where exports were joined, marked rec.Skip. At the end it returns io.EOF; a record over
+// the size limit, a quote still open at the end and read errors are fatal.
+func (f *CSVFile) Next(rec *Record) (fields []string, ok bool, err error) {
+	fields, err = f.r.Read()
+	if err == io.EOF {
+		return nil, false, io.EOF
+	}
+	rec.Line = f.r.Line()
+	rec.Raw = append(rec.Raw, f.r.Raw()...)
+	if errors.Is(err, ErrCSVQuote) {
+		rec.Fail(f.env, "record", "a separator after a closing quote", string(f.r.Raw()))
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, f.fatal(err)
+	}
+	if string(f.r.Raw()) == f.rawHeader {
+		rec.Skip = true
+		return nil, false, nil
+	}
+	if len(fields) != len(f.header) {
+		rec.Fail(f.env, "record", strconv.Itoa(len(f.header))+" fields as in the header", strconv.Itoa(len(fields))+" fields")
+		return nil, false, nil
+	}
+	return fields, true, nil
+}
+
+// fatal turns an error of the CSV reader into the error that ends the file.
+func (f *CSVFile) fatal(err error) error {
+	switch {
+	case errors.Is(err, ErrCSVTooLong):
+		return Fatal(f.env.File, f.r.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
+	case errors.Is(err, ErrCSVUnclosed):
+		return Fatal(f.env.File, f.r.Line(), "record", "a closing quote before the end of the file", "")
+	case errors.Is(err, ErrCSVQuote):
+		// Only the header comes here: Next fails a record with this error and goes on.
+		return Fatal(f.env.File, f.r.Line(), "header", "a separator after a closing quote", string(f.r.Raw()))
+	}
+	return fmt.Errorf("read %s: %w", f.env.File, err)
 }

@@ -106,3 +106,59 @@ func FuzzCSVReader(f *testing.F) {
 		t.Fatal("more records than bytes")
 	})
 }
+
+func TestCSVFile(t *testing.T) {
+	env := &Env{File: "posts.csv"}
+	_, err := OpenCSV(strings.NewReader(""), env, "a posts header (id,text)")
+	require.EqualError(t, err, `posts.csv:1: header: expected a posts header (id,text), got "an empty file"`)
+	require.ErrorIs(t, err, ErrFatal)
+	_, err = OpenCSV(strings.NewReader("\"id\"x,text\n"), env, "a posts header")
+	require.EqualError(t, err, `posts.csv:1: header: expected a separator after a closing quote, got "\"id\"x,text"`)
+
+	data := "id,text\n1,one\n2,\"two\"x\n3\nid,text\n4,\"four\n"
+	f, err := OpenCSV(strings.NewReader(data), env, "a posts header")
+	require.NoError(t, err)
+	require.Equal(t, []string{"id", "text"}, f.Header())
+	require.Equal(t, "id,text", f.RawHeader())
+
+	var rec Record
+	next := func() ([]string, bool, error) {
+		rec.Reset()
+		return f.Next(&rec)
+	}
+	fields, ok, err := next()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, []string{"1", "one"}, fields)
+	require.Equal(t, 2, rec.Line)
+	require.Equal(t, "1,one", string(rec.Raw))
+
+	_, ok, err = next()
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Len(t, rec.Errors, 1)
+	require.Equal(t, `posts.csv:3: record: expected a separator after a closing quote, got "2,\"two\"x"`, rec.Errors[0].Error())
+
+	_, ok, err = next()
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Len(t, rec.Errors, 1)
+	require.Equal(t, `posts.csv:4: record: expected 2 fields as in the header, got "1 fields"`, rec.Errors[0].Error())
+
+	_, ok, err = next()
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.True(t, rec.Skip, "a repeated header is skipped")
+	require.Empty(t, rec.Errors)
+
+	_, ok, err = next()
+	require.False(t, ok)
+	require.EqualError(t, err, `posts.csv:6: record: expected a closing quote before the end of the file, got ""`)
+	require.ErrorIs(t, err, ErrFatal)
+
+	f, err = OpenCSV(strings.NewReader("id\n"), env, "a posts header")
+	require.NoError(t, err)
+	_, ok, err = f.Next(&rec)
+	require.False(t, ok)
+	require.ErrorIs(t, err, io.EOF)
+}

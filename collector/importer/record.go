@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 // Rows are the table rows one record of an export becomes.
@@ -101,8 +102,7 @@ type Format struct {
 	Open func(r io.Reader, env *Env) (Parser, error)
 }
 
-// Env is what a parser needs besides its input. Parsers must treat it as read-only, apart from
-// the Hasher's scratch space.
+// Env is what a parser needs besides its input. Parsers must treat it as read-only.
 type Env struct {
 	// File names the file in errors.
 	File string
@@ -110,8 +110,8 @@ type Env struct {
 	Source string
 	// RunID goes into the run_id columns.
 	RunID string
-	// Hasher hashes persons.
-	Hasher *Hasher
+	// Hasher hashes persons (see [NewHasher]).
+	Hasher *privacy.Hasher
 	// Study holds the accounts under study; anyone else is a person and hashed.
 	Study *Study
 	// StoreText keeps posts' text; off, only its length and hash are stored.

@@ -52,6 +52,7 @@ func TestCheckerCatchesViolations(t *testing.T) {
 		{Path: m("analysis/crosslink"), Imports: []string{"github.com/ClickHouse/clickhouse-go/v2/lib/driver"}},
 		{Path: m("collector/telegram"), Imports: []string{"github.com/ClickHouse/ch-go/proto"}},
 		{Path: m("analysis/stats"), Imports: []string{m("schema"), "database/sql", "gonum.org/v1/gonum/mat"}},
+		{Path: m("internal/duration"), Imports: []string{m("schema")}},
 	}
 	got := check(mod, bad, layerRules)
 	byRule := map[string][]violation{}
@@ -79,6 +80,7 @@ func TestCheckerCatchesViolations(t *testing.T) {
 		{m("collector/telegram"), "github.com/ClickHouse/ch-go/proto", layerRules[6].Name, ""},
 		{m("analysis/stats"), m("schema"), layerRules[7].Name, ""},
 		{m("analysis/stats"), "database/sql", layerRules[7].Name, ""},
+		{m("internal/duration"), m("schema"), layerRules[8].Name, ""},
 	}
 	gotSet := map[violation]bool{}
 	for _, v := range got {
@@ -111,7 +113,10 @@ func TestCheckerCatchesViolations(t *testing.T) {
 		{Path: m("links"), Imports: []string{"golang.org/x/net/publicsuffix"}, XTest: []string{m("links")}},
 		{Path: m("links/accountlink"), Imports: []string{m("links"), m("schema")}},
 		{Path: m("schema/store"), Imports: []string{m("schema"), "github.com/ClickHouse/clickhouse-go/v2"}, TestImports: []string{"github.com/ClickHouse/ch-go/proto"}},
-		{Path: m("cmd/tidewatch"), Imports: []string{m("analysis/growth"), m("collector/collect")}},
+		{Path: m("cmd/tidewatch"), Imports: []string{m("analysis/growth"), m("collector/collect"), m("internal/duration")}},
+		{Path: m("collector/tgsim/world"), Imports: []string{m("internal/duration")}},
+		{Path: m("internal/duration"), Imports: []string{"time"}, XTest: []string{m("internal/duration")}},
+		{Path: m("schema/privacy"), Imports: []string{"crypto/hmac"}, TestImports: []string{m("schema")}},
 		{Path: "other.org/x/analysis", Imports: []string{"other.org/x/collector"}}, // not in the module
 	}
 	for _, v := range check(mod, good, layerRules) {

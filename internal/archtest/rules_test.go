@@ -110,6 +110,11 @@ var layerRules = []rule{
 			return databaseDriver(imp)
 		},
 	},
+	{
+		Name:    "internal/... imports no module package outside internal/ (every layer may import it)",
+		applies: func(rel string) bool { return under(rel, "internal") },
+		forbids: func(_, imp string, in bool) bool { return in && !under(imp, "internal") },
+	},
 }
 
 // check applies rules to pkgs of the module modPath and returns every

@@ -9,8 +9,6 @@
 package crowdtangle
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"net/url"
 	"strconv"
@@ -40,26 +38,21 @@ type columns struct {
 }
 
 type parser struct {
-	env       *importer.Env
-	r         *importer.CSVReader
-	header    *importer.Header
-	rawHeader string
-	platform  string
-	c         columns
+	env      *importer.Env
+	r        *importer.CSVFile
+	header   *importer.Header
+	platform string
+	c        columns
 }
 
 // Open reads the header and returns the parser of the rows.
 func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
-	cr := importer.NewCSVReader(r, 0)
-	rec, err := cr.Read()
-	if err == io.EOF {
-		return nil, importer.Fatal(env.File, 1, "header", "a CrowdTangle header (Page Name,User Name,Facebook Id,...)", "an empty file")
-	}
+	cf, err := importer.OpenCSV(r, env, "a CrowdTangle header (Page Name,User Name,Facebook Id,...)")
 	if err != nil {
-		return nil, csvFatal(env, cr, err)
+		return nil, err
 	}
-	h := importer.NewHeader(rec)
-	p := &parser{env: env, r: cr, header: h, rawHeader: string(cr.Raw())}
+	h := importer.NewHeader(cf.Header())
+	p := &parser{env: env, r: cf, header: h}
 	c := &p.c
 	c.pageName = h.First("Page Name", "Group Name", "Account")
 	c.userName = h.Index("User Name")
@@ -91,7 +84,7 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 	case c.userName >= 0 && (h.Has("Photo") || h.Has("Views") || h.Has("Followers at Posting")):
 		p.platform = schema.PlatformInstagram
 	default:
-		return nil, importer.Fatal(env.File, 1, "header", `a CrowdTangle header with a "Facebook Id" column (Facebook) or "User Name" and "Followers at Posting" (Instagram)`, p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", `a CrowdTangle header with a "Facebook Id" column (Facebook) or "User Name" and "Followers at Posting" (Instagram)`, p.r.RawHeader())
 	}
 	var missing []string
 	if c.created < 0 {
@@ -101,45 +94,16 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 		missing = append(missing, `"URL"`)
 	}
 	if len(missing) > 0 {
-		return nil, importer.Fatal(env.File, 1, "header", "the columns "+strings.Join(missing, " and "), p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", "the columns "+strings.Join(missing, " and "), p.r.RawHeader())
 	}
 	return p, nil
 }
 
-func csvFatal(env *importer.Env, cr *importer.CSVReader, err error) error {
-	switch {
-	case errors.Is(err, importer.ErrCSVTooLong):
-		return importer.Fatal(env.File, cr.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
-	case errors.Is(err, importer.ErrCSVUnclosed):
-		return importer.Fatal(env.File, cr.Line(), "record", "a closing quote before the end of the file", "")
-	case errors.Is(err, importer.ErrCSVQuote):
-		return importer.Fatal(env.File, cr.Line(), "header", "a separator after a closing quote", string(cr.Raw()))
-	}
-	return fmt.Errorf("read %s: %w", env.File, err)
-}
-
 // Next parses one row.
 func (p *parser) Next(rec *importer.Record) error {
-	fields, err := p.r.Read()
-	if err == io.EOF {
-		return io.EOF
-	}
-	rec.Line = p.r.Line()
-	rec.Raw = append(rec.Raw, p.r.Raw()...)
-	if errors.Is(err, importer.ErrCSVQuote) {
-		rec.Fail(p.env, "record", "a separator after a closing quote", string(p.r.Raw()))
-		return nil
-	}
-	if err != nil {
-		return csvFatal(p.env, p.r, err)
-	}
-	if string(p.r.Raw()) == p.rawHeader {
-		rec.Skip = true // a header repeated where exports were joined
-		return nil
-	}
-	if len(fields) != p.header.Len() {
-		rec.Fail(p.env, "record", strconv.Itoa(p.header.Len())+" fields as in the header", strconv.Itoa(len(fields))+" fields")
-		return nil
+	fields, ok, err := p.r.Next(rec)
+	if !ok {
+		return err
 	}
 	p.row(fields, rec)
 	return nil

@@ -15,7 +15,6 @@
 package csvlayout
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -58,24 +57,19 @@ func (l *layout) header() []string {
 }
 
 type parser struct {
-	l         *layout
-	env       *importer.Env
-	r         *importer.CSVReader
-	index     map[string]int
-	n         int
-	rawHeader string
+	l     *layout
+	env   *importer.Env
+	r     *importer.CSVFile
+	index map[string]int
 }
 
 func open(l *layout, r io.Reader, env *importer.Env) (importer.Parser, error) {
-	cr := importer.NewCSVReader(r, 0)
-	fields, err := cr.Read()
-	if err == io.EOF {
-		return nil, importer.Fatal(env.File, 1, "header", "the "+l.name+" header ("+strings.Join(l.header(), ",")+")", "an empty file")
-	}
+	cf, err := importer.OpenCSV(r, env, "the "+l.name+" header ("+strings.Join(l.header(), ",")+")")
 	if err != nil {
-		return nil, csvFatal(env, cr, err)
+		return nil, err
 	}
-	p := &parser{l: l, env: env, r: cr, index: map[string]int{}, n: len(fields), rawHeader: string(cr.Raw())}
+	fields := cf.Header()
+	p := &parser{l: l, env: env, r: cf, index: map[string]int{}}
 	known := map[string]bool{}
 	for _, c := range l.columns {
 		known[c.name] = true
@@ -98,47 +92,18 @@ func open(l *layout, r io.Reader, env *importer.Env) (importer.Parser, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, importer.Fatal(env.File, 1, "header", "the "+l.name+" columns "+strings.Join(l.header(), ",")+" ("+strings.Join(problems, "; ")+")", p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", "the "+l.name+" columns "+strings.Join(l.header(), ",")+" ("+strings.Join(problems, "; ")+")", p.r.RawHeader())
 	}
 	return p, nil
 }
 
 func (p *parser) has(name string) bool { return p.index[name] > 0 }
 
-func csvFatal(env *importer.Env, cr *importer.CSVReader, err error) error {
-	switch {
-	case errors.Is(err, importer.ErrCSVTooLong):
-		return importer.Fatal(env.File, cr.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
-	case errors.Is(err, importer.ErrCSVUnclosed):
-		return importer.Fatal(env.File, cr.Line(), "record", "a closing quote before the end of the file", "")
-	case errors.Is(err, importer.ErrCSVQuote):
-		return importer.Fatal(env.File, cr.Line(), "header", "a separator after a closing quote", string(cr.Raw()))
-	}
-	return fmt.Errorf("read %s: %w", env.File, err)
-}
-
 // Next parses one row.
 func (p *parser) Next(rec *importer.Record) error {
-	fields, err := p.r.Read()
-	if err == io.EOF {
-		return io.EOF
-	}
-	rec.Line = p.r.Line()
-	rec.Raw = append(rec.Raw, p.r.Raw()...)
-	if errors.Is(err, importer.ErrCSVQuote) {
-		rec.Fail(p.env, "record", "a separator after a closing quote", string(p.r.Raw()))
-		return nil
-	}
-	if err != nil {
-		return csvFatal(p.env, p.r, err)
-	}
-	if string(p.r.Raw()) == p.rawHeader {
-		rec.Skip = true
-		return nil
-	}
-	if len(fields) != p.n {
-		rec.Fail(p.env, "record", strconv.Itoa(p.n)+" fields as in the header", strconv.Itoa(len(fields))+" fields")
-		return nil
+	fields, ok, err := p.r.Next(rec)
+	if !ok {
+		return err
 	}
 	p.l.row(&row{p: p, f: fields, rec: rec})
 	return nil

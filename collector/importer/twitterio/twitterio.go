@@ -12,10 +12,7 @@
 package twitterio
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,26 +37,21 @@ type columns struct {
 }
 
 type parser struct {
-	env       *importer.Env
-	r         *importer.CSVReader
-	h         *importer.Header
-	rawHeader string
-	tweets    bool
-	c         columns
+	env    *importer.Env
+	r      *importer.CSVFile
+	h      *importer.Header
+	tweets bool
+	c      columns
 }
 
 // Open reads the header: a tweets file has a tweetid column, a users file only user columns.
 func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
-	cr := importer.NewCSVReader(r, 0)
-	rec, err := cr.Read()
-	if err == io.EOF {
-		return nil, importer.Fatal(env.File, 1, "header", "a users or tweets header (userid,user_display_name,...)", "an empty file")
-	}
+	cf, err := importer.OpenCSV(r, env, "a users or tweets header (userid,user_display_name,...)")
 	if err != nil {
-		return nil, csvFatal(env, cr, err)
+		return nil, err
 	}
-	h := importer.NewHeader(rec)
-	p := &parser{env: env, r: cr, h: h, rawHeader: string(cr.Raw())}
+	h := importer.NewHeader(cf.Header())
+	p := &parser{env: env, r: cf, h: h}
 	c := &p.c
 	c.userid = h.Index("userid")
 	c.displayName = h.Index("user_display_name")
@@ -88,49 +80,20 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 	p.tweets = c.tweetid >= 0
 	switch {
 	case c.userid < 0:
-		return nil, importer.Fatal(env.File, 1, "header", "a users or tweets file of an information-operations release (a userid column)", p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", "a users or tweets file of an information-operations release (a userid column)", p.r.RawHeader())
 	case p.tweets && c.tweetTime < 0:
-		return nil, importer.Fatal(env.File, 1, "header", "a tweet_time column in a tweets file", p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", "a tweet_time column in a tweets file", p.r.RawHeader())
 	case !p.tweets && c.screenName < 0 && c.followers < 0:
-		return nil, importer.Fatal(env.File, 1, "header", "a users file (userid,user_display_name,user_screen_name,...,follower_count,...) or a tweets file (tweetid,...)", p.rawHeader)
+		return nil, importer.Fatal(env.File, 1, "header", "a users file (userid,user_display_name,user_screen_name,...,follower_count,...) or a tweets file (tweetid,...)", p.r.RawHeader())
 	}
 	return p, nil
 }
 
-func csvFatal(env *importer.Env, cr *importer.CSVReader, err error) error {
-	switch {
-	case errors.Is(err, importer.ErrCSVTooLong):
-		return importer.Fatal(env.File, cr.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
-	case errors.Is(err, importer.ErrCSVUnclosed):
-		return importer.Fatal(env.File, cr.Line(), "record", "a closing quote before the end of the file", "")
-	case errors.Is(err, importer.ErrCSVQuote):
-		return importer.Fatal(env.File, cr.Line(), "header", "a separator after a closing quote", string(cr.Raw()))
-	}
-	return fmt.Errorf("read %s: %w", env.File, err)
-}
-
 // Next parses one row.
 func (p *parser) Next(rec *importer.Record) error {
-	fields, err := p.r.Read()
-	if err == io.EOF {
-		return io.EOF
-	}
-	rec.Line = p.r.Line()
-	rec.Raw = append(rec.Raw, p.r.Raw()...)
-	if errors.Is(err, importer.ErrCSVQuote) {
-		rec.Fail(p.env, "record", "a separator after a closing quote", string(p.r.Raw()))
-		return nil
-	}
-	if err != nil {
-		return csvFatal(p.env, p.r, err)
-	}
-	if string(p.r.Raw()) == p.rawHeader {
-		rec.Skip = true
-		return nil
-	}
-	if len(fields) != p.h.Len() {
-		rec.Fail(p.env, "record", strconv.Itoa(p.h.Len())+" fields as in the header", strconv.Itoa(len(fields))+" fields")
-		return nil
+	fields, ok, err := p.r.Next(rec)
+	if !ok {
+		return err
 	}
 	p.row(fields, rec)
 	return nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidewatch/tidewatch/internal/duration"
 )
 
 // Spec describes a world independently of its seed: how many channels, how
@@ -198,7 +200,7 @@ type EventSpec struct {
 }
 
 // Duration is a time.Duration that YAML may also write with days and weeks
-// ("90d", "2w", "1d12h").
+// ("90d", "2w", "1d12h"; see package internal/duration).
 type Duration time.Duration
 
 // D returns the duration as a time.Duration.
@@ -226,37 +228,17 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// parseDuration accepts time.ParseDuration's syntax plus leading weeks and days.
+// parseDuration reads a spec duration as duration.Parse does ("36h", "90d", "2w",
+// "1d12h"). Spec durations are lengths, lags and decays, so a negative one is an error.
 func parseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty duration")
+	d, err := duration.Parse(s)
+	if err != nil {
+		return 0, err
 	}
-	var total time.Duration
-	rest := s
-	for _, unit := range []struct {
-		suffix byte
-		d      time.Duration
-	}{{'w', 7 * 24 * time.Hour}, {'d', 24 * time.Hour}} {
-		i := strings.IndexByte(rest, unit.suffix)
-		if i < 0 {
-			continue
-		}
-		n, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("bad duration %q", s)
-		}
-		total += time.Duration(n * float64(unit.d))
-		rest = rest[i+1:]
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q: negative", strings.TrimSpace(s))
 	}
-	if rest != "" {
-		d, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q", s)
-		}
-		total += d
-	}
-	return Duration(total), nil
+	return Duration(d), nil
 }
 
 // LoadSpec reads and validates a YAML spec file.

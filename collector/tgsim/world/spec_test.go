@@ -57,7 +57,7 @@ func TestParseSpecGoodFiles(t *testing.T) {
 
 func TestParseSpecBadFiles(t *testing.T) {
 	tests := []struct{ file, err string }{
-		{"bad_duration.yaml", `testdata/bad/bad_duration.yaml:2: duration: bad duration "3 weeks"`},
+		{"bad_duration.yaml", `testdata/bad/bad_duration.yaml:2: duration: invalid duration "3 weeks": unexpected " " after "3"`},
 		{"bad_time.yaml", `testdata/bad/bad_time.yaml:2: start: want a time like 2026-03-10T18:00:00Z, got "yesterday"`},
 		{"duplicate.yaml", `testdata/bad/duplicate.yaml:2: channels: duplicate field`},
 		{"event_community.yaml", `testdata/bad/event_community.yaml:6: events[0].community: must be between 0 and 2, got 7`},
@@ -122,6 +122,7 @@ func TestParseDuration(t *testing.T) {
 		{"d", 0, true},
 		{"3 weeks", 0, true},
 		{"-2d", 0, true},
+		{"-2h", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -134,6 +135,8 @@ func TestParseDuration(t *testing.T) {
 			require.Equal(t, tt.want, d.D())
 		})
 	}
+	_, err := parseDuration(" -2d ")
+	require.EqualError(t, err, `duration "-2d": negative`)
 	require.Equal(t, "90d", Duration(90*24*time.Hour).String())
 	require.Equal(t, "36h0m0s", Duration(36*time.Hour).String())
 }

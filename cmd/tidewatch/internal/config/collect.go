@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidewatch/tidewatch/internal/duration"
 )
 
 // Collect configures `tidewatch collect` and `tidewatch seeds`.
@@ -116,19 +118,15 @@ func (d Discovery) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ParseAge reads a post age: a Go duration ("90m", "6h") or a number of days ("7d").
+// ParseAge reads a post age: a positive duration as duration.Parse reads it, a Go duration
+// ("90m", "6h") or one with days and weeks ("7d", "2w", "1d12h").
 func ParseAge(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("age %q: want a positive number of days", s)
-		}
-		return time.Duration(n * float64(24*time.Hour)), nil
+	d, err := duration.Parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("age: %w", err)
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("age %q: want a positive duration such as 6h or 7d", s)
+	if d <= 0 {
+		return 0, fmt.Errorf("age %q: want a positive duration such as 6h, 7d or 1d12h", strings.TrimSpace(s))
 	}
 	return d, nil
 }

@@ -356,3 +356,34 @@ func TestUnknownEnv(t *testing.T) {
 		"HOME=/root",
 	}))
 }
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"90m": 90 * time.Minute, "6h": 6 * time.Hour, "7d": 7 * 24 * time.Hour, "1.5d": 36 * time.Hour,
+		"1d12h": 36 * time.Hour, "2w": 14 * 24 * time.Hour, " 30d ": 30 * 24 * time.Hour,
+	} {
+		got, err := ParseAge(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for in, msg := range map[string]string{
+		"0d":   `age "0d": want a positive duration such as 6h, 7d or 1d12h`,
+		"-6h":  `age "-6h": want a positive duration such as 6h, 7d or 1d12h`,
+		"7 d":  `age: invalid duration "7 d": unexpected " " after "7"`,
+		"week": `age: invalid duration "week": expected a number at "week"`,
+		"":     `age: invalid duration "": empty`,
+	} {
+		_, err := ParseAge(in)
+		require.EqualError(t, err, msg, in)
+	}
+}
+
+func TestDurationKeysTakeDays(t *testing.T) {
+	clearEnv(t)
+	file := filepath.Join(t.TempDir(), "tw.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("collect:\n  recommend_interval: 1w\n  gone_interval: 1d12h\n"), 0o600))
+	l, err := Load(LoadOptions{File: file})
+	require.NoError(t, err)
+	require.Equal(t, 7*24*time.Hour, l.Config.Collect.RecommendInterval)
+	require.Equal(t, 36*time.Hour, l.Config.Collect.GoneInterval)
+}

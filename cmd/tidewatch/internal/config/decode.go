@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidewatch/tidewatch/internal/duration"
 )
 
 // decodeLeaf converts raw (from YAML, the environment, a flag or a default) into
@@ -31,7 +33,7 @@ func decodeLeaf(n *node, raw any) (reflect.Value, *FieldError) {
 		if !ok {
 			return fail("a duration such as 1s or 500ms")
 		}
-		d, err := time.ParseDuration(strings.TrimSpace(s))
+		d, err := duration.Parse(s)
 		if err != nil {
 			return fail("a duration such as 1s or 500ms")
 		}

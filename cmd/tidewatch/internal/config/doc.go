@@ -12,8 +12,9 @@
 // key is left unset. A field tagged `file_of:"password"` names a file whose content
 // replaces the sibling secret (setting both is an error, a missing file is an error).
 // Field types carry meaning: [Secret] is redacted everywhere, [Port] is checked to be
-// 1-65535, time.Duration parses "1s", []string accepts a YAML list or "a,b" from the
-// environment and flags.
+// 1-65535, time.Duration parses Go durations and days and weeks ("1s", "6h", "7d",
+// "1d12h"; see package internal/duration), []string accepts a YAML list or "a,b" from
+// the environment and flags.
 //
 // # Adding a section
 //
