@@ -3,9 +3,9 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 # Debian packages the project needs at run and test time.
-APT_PACKAGES := clickhouse-server clickhouse-client
+APT_PACKAGES := clickhouse-server clickhouse-client chromium
 # The commands those packages provide; a missing one triggers the install.
-NEEDED_COMMANDS := clickhouse-server clickhouse-client
+NEEDED_COMMANDS := clickhouse-server clickhouse-client chromium
 TEST_TIMEOUT ?= 40m
 
 .PHONY: all deps build demo test test-short soak bench vet clean

@@ -156,3 +156,7 @@ echo "-- the forward graph: communities (Louvain) and their most central channel
 q "SELECT c.community, c.nodes, round(c.modularity, 3) AS modularity, n.title AS top_channel, round(n.pagerank, 4) AS pagerank, n.citing_channels
    FROM network_communities AS c ALL LEFT JOIN (SELECT channel_id AS top_channel_id, title, pagerank, citing_channels FROM network_nodes WHERE run_id = $(run network)) AS n
    USING top_channel_id WHERE c.run_id = $(run network) ORDER BY c.nodes DESC LIMIT 8"
+
+echo "== report --from $from --to $to (against the previous equal-length period)"
+"$tw" report --from "$from" --to "$to" --out report
+echo "report: $PWD/report/report.html (Markdown twin report.md, CSVs and manifest.json beside it)"

@@ -226,6 +226,15 @@ type analyzePlan struct {
 	takedowns  takedowns.Options
 	migration  migration.Options
 	network    network.Options
+	// onRun, when set, hears of every run a job started, once it ended.
+	onRun func(job, runID string)
+}
+
+// ran tells onRun that a job's run ended.
+func (pl analyzePlan) ran(name, runID string) {
+	if pl.onRun != nil && runID != "" {
+		pl.onRun(name, runID)
+	}
 }
 
 // plan builds and checks every job's options before anything runs, so a bad flag of the
@@ -280,6 +289,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.growth
 			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "growth", "channels")
 			sum, err := growth.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -291,6 +301,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.engagement
 			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "engagement", "channels")
 			sum, err := engagement.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -302,6 +313,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.bursts
 			o.Meta, o.Progress = meta, progressEvery(env.Stderr, "bursts", "channel windows")
 			sum, err := bursts.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -313,6 +325,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.takedowns
 			o.Meta = meta
 			sum, err := takedowns.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -324,6 +337,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.migration
 			o.Meta = meta
 			sum, err := migration.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}
@@ -335,6 +349,7 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			o := pl.network
 			o.Meta = meta
 			sum, err := network.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
 			if job.IsParamError(err) {
 				return &usageError{err}
 			}

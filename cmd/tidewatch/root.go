@@ -145,6 +145,7 @@ what is in effect. A bad configuration exits with code 2.`,
 		newLinksCmd(a),
 		newCommunitiesCmd(a),
 		newAnalyzeCmd(a),
+		newReportCmd(a),
 	)
 	// Shell completion is left out: the commands are few, and every command
 	// here documents itself with an example, which cobra's generated ones lack.

@@ -1,0 +1,10 @@
+// Package report writes trend reports: headline numbers against a comparison period,
+// coverage and method, audience growth, engagement, event bursts, the forward network,
+// takedowns and reincarnations, and caveats, read from the result tables of named job
+// runs. A report is an HTML page (inline SVG charts drawn with gonum/plot, no script, no
+// network), its Markdown twin, one CSV per chart and table, and a manifest that names every
+// run, query, data version and file, from which the same report can be regenerated.
+//
+// Everything is read through schema/store's typed read API; every query a figure prints
+// is the one it ran. Texts from the data are cleaned (Clean) and escaped per format.
+package report

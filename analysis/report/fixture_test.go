@@ -1,0 +1,50 @@
+package report
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/schema"
+)
+
+// fixture is a report with every kind of chart, a table of hostile texts and an empty
+// figure, built without a database.
+func fixture(t *testing.T) *Report {
+	t.Helper()
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &Report{Title: "fixture " + hostile[0], Params: job.Params{From: from, To: from.AddDate(0, 3, 0), Scope: job.Scope{Kind: job.ScopePlatform}},
+		Compare: Period{From: from.AddDate(0, -3, 0), To: from, Label: "previous"}, Generated: from.AddDate(0, 3, 1), CodeVersion: "test", ConfigHash: "abc",
+		DataVersion: []schema.RunInput{{InputTable: "posts", Rows: 10, Latest: from}}}
+	var lines []Series
+	for i, name := range hostile[:4] {
+		s := Series{Name: Clean(name, MaxLabel)}
+		for d := 0; d < 60; d++ {
+			s.X = append(s.X, float64(from.AddDate(0, 0, d).Unix()))
+			s.Y = append(s.Y, 100*math.Exp(float64(i+1)*0.02*float64(d)))
+		}
+		lines = append(lines, s)
+	}
+	sx, sy := steps([]float64{3, 8, 15, 30}, []float64{0.9, 0.7, 0.55, 0.4}, 1)
+	_, lo := steps([]float64{3, 8, 15, 30}, []float64{0.8, 0.55, 0.4, 0.25}, 1)
+	_, hi := steps([]float64{3, 8, 15, 30}, []float64{0.97, 0.85, 0.7, 0.55}, 1)
+	table := &Table{Columns: []string{"channel", "value"}, Text: []bool{true, false}}
+	var bars []Bar
+	for i, s := range hostile {
+		table.Rows = append(table.Rows, []string{Clean(s, MaxCell), num(float64(i)*1.5, 1)})
+		bars = append(bars, Bar{Label: Clean(s, MaxLabel), Value: float64(i + 1), Lo: float64(i) + 0.5, Hi: float64(i) + 1.5, HasInterval: i%2 == 0})
+	}
+	r.Sections = []Section{
+		{ID: "growth", Title: "Audience growth", Text: []string{"About " + hostile[1]}, Figures: []Figure{
+			{ID: "lines", Title: "Trajectories", Runs: []string{"growth-20260101T000000Z-0123456789ab"}, Query: "SELECT 1", Chart: &Chart{Kind: ChartLines, XLabel: "day", YLabel: "subscribers", XTime: true, LogY: true, Series: lines}},
+			{ID: "bars", Title: "Rates", Runs: []string{"growth-20260101T000000Z-0123456789ab"}, Query: "SELECT 2", Chart: &Chart{Kind: ChartBars, XLabel: "rate", Bars: bars}, Table: table},
+		}},
+		{ID: "takedowns", Title: "Takedowns", Figures: []Figure{
+			{ID: "survival", Title: "Survival", Runs: []string{"takedowns-20260101T000000Z-0123456789ab"}, Query: "SELECT 3",
+				Chart: &Chart{Kind: ChartSteps, XLabel: "days", YLabel: "share", Series: []Series{{Name: "all", X: sx, Y: sy, Lo: lo, Hi: hi}}}},
+			{ID: "respawns", Title: "Respawns", Runs: []string{"takedowns-20260101T000000Z-0123456789ab"}, Query: "SELECT 4", Empty: "No candidate reincarnation."},
+		}},
+	}
+	return r
+}

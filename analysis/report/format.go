@@ -1,0 +1,106 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// runIDPattern is what job.NewRunID makes: the job, the start time and 48 random bits. A
+// run id is spliced into the queries a report prints, so nothing else is accepted.
+var runIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}$`)
+
+// CheckRunID tells whether id is a run id as jobs make them.
+func CheckRunID(id string) error {
+	if !runIDPattern.MatchString(id) {
+		return fmt.Errorf("run id %q: want JOB-YYYYMMDDTHHMMSSZ-<12 hex digits>", Clean(id, MaxLabel))
+	}
+	return nil
+}
+
+// quote is a ClickHouse string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// num formats a number with prec decimals and thousands kept plain; a value that is not a
+// number says so in words.
+func num(v float64, prec int) string {
+	switch {
+	case math.IsNaN(v):
+		return "n/a"
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// count formats an integer count.
+func count[T ~int | ~uint32 | ~uint64 | ~int64](v T) string { return strconv.FormatInt(int64(v), 10) }
+
+// interval is "v (lo to hi)", with words for ends that were not reached.
+func interval(v, lo, hi float64, prec int, missing string) string {
+	end := func(x float64) string {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return missing
+		}
+		return num(x, prec)
+	}
+	return end(v) + " (" + end(lo) + " to " + end(hi) + ")"
+}
+
+// day is a date.
+func day(t time.Time) string {
+	if t.IsZero() || t.Unix() <= 0 {
+		return "unknown"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// stamp is a time to the second.
+func stamp(t time.Time) string {
+	if t.IsZero() || t.Unix() <= 0 {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// change is the difference of a current value against a comparison one, absolute and in
+// percent.
+func change(cur, prev float64, prec int) string {
+	if math.IsNaN(cur) || math.IsNaN(prev) {
+		return "n/a"
+	}
+	d := cur - prev
+	s := num(d, prec)
+	if d > 0 {
+		s = "+" + s
+	}
+	if prev != 0 {
+		pct := 100 * d / math.Abs(prev)
+		p := num(pct, 1)
+		if pct > 0 {
+			p = "+" + p
+		}
+		s += " (" + p + "%)"
+	}
+	return s
+}
+
+// steps expands a step function's points (the value holds from each x to the next) into
+// the corners of its graph, starting from (0, start).
+func steps(xs, ys []float64, start float64) (ox, oy []float64) {
+	ox, oy = []float64{0}, []float64{start}
+	prev := start
+	for i := range xs {
+		ox = append(ox, xs[i], xs[i])
+		oy = append(oy, prev, ys[i])
+		prev = ys[i]
+	}
+	return ox, oy
+}
