@@ -16,6 +16,7 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/migration"
 	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/stats"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
@@ -25,7 +26,8 @@ import (
 )
 
 // TestAnalysisRecoversThePlants collects a simulated world of 60 days (a takedown of
-// Twitter on day 20, an attack on one community on day 40) end to end, runs the analysis
+// Twitter on day 20 that suspends most of the channels' Twitter accounts, an attack on one
+// community on day 40) end to end, runs the analysis
 // jobs over what was stored, and checks their results against what the world planted.
 func TestAnalysisRecoversThePlants(t *testing.T) {
 	if testing.Short() {
@@ -59,6 +61,14 @@ func TestAnalysisRecoversThePlants(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, job.StatusOK, sum.Status)
 		checkBursts(t, c, tr, sum.RunID)
+	})
+	t.Run("migration", func(t *testing.T) {
+		// The takedown names no community: every channel's Twitter account may be
+		// suspended, which gives the difference in differences its treated channels.
+		sum, err := migration.Run(ctx, c.db, migration.Options{Params: params, Meta: meta})
+		require.NoError(t, err)
+		require.Equal(t, job.StatusOK, sum.Status)
+		checkDiD(t, c, tr, sum, 8)
 	})
 	t.Run("network", func(t *testing.T) {
 		gexf := filepath.Join(t.TempDir(), "forwards.gexf")

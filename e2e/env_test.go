@@ -129,7 +129,8 @@ func collectWorld(t *testing.T, w *world.World, start, end time.Time, step time.
 }
 
 // registry writes what a researcher would have recorded about the world: its events (an
-// attack on a community, a takedown on another platform) into the events registry, and
+// attack on a community, a takedown on another platform, the accounts each takedown
+// suspended) into the events registry, and
 // each channel's community into communities, as `tgsim registry` exports them.
 func (c *collected) registry(t *testing.T, tr *world.Truth) {
 	t.Helper()
@@ -162,6 +163,11 @@ func (c *collected) registry(t *testing.T, tr *world.Truth) {
 			}
 		}
 		require.NoError(t, ew.Write(ctx, row))
+	}
+	// The accounts each takedown suspended, as `tgsim registry` lists them.
+	for _, su := range tr.Suspensions() {
+		require.NoError(t, ew.Write(ctx, schema.Event{EventID: fmt.Sprintf("world-%d-suspensions", su.EventIndex), EventAt: su.At, Kind: world.EventSuspension,
+			Platform: su.Platform, TargetKind: "account", Targets: su.Handles, Title: "accounts suspended in " + su.Event, Origin: "import", Source: "simulated world", Version: 1}))
 	}
 	require.NoError(t, ew.Close(ctx))
 }

@@ -140,4 +140,5 @@ type MigrationDiDUnit struct {
 	Pre       float64 `ch:"pre"`
 	Post      float64 `ch:"post"`
 	PreSlope  float64 `ch:"pre_slope"`
+	PostGap   float64 `ch:"post_gap"`
 }

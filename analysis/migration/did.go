@@ -18,8 +18,10 @@ import (
 type didUnit struct {
 	key              job.Key
 	pre, post, slope float64
-	treated          bool
-	matches          int
+	// gap is the post window's mean distance from the pre window's linear trend.
+	gap     float64
+	treated bool
+	matches int
 }
 
 type audienceRow struct {
@@ -110,6 +112,7 @@ func diffInDiff(ctx context.Context, db *store.DB, cond string, args []any, e sc
 			continue
 		}
 		du := &didUnit{key: k, pre: meanOf(d[0]), post: meanOf(d[1]), slope: slope, treated: treated[k]}
+		du.gap = gapOf(d[0], d[1], slope)
 		if du.treated {
 			treatedUnits = append(treatedUnits, du)
 		} else {
@@ -131,10 +134,12 @@ func diffInDiff(ctx context.Context, db *store.DB, cond string, args []any, e sc
 	var flags []bool
 	var out []schema.MigrationDiDUnit
 	for _, du := range append(slices.Clone(treatedUnits), controls...) {
-		units = append(units, stats.DiDUnit{Pre: du.pre, Post: du.post, Treated: du.treated})
+		// Each channel on its own trend: the pre window is on it by construction (0), the
+		// post window is its gap.
+		units = append(units, stats.DiDUnit{Pre: 0, Post: du.gap, Treated: du.treated})
 		slopes, flags = append(slopes, du.slope), append(flags, du.treated)
 		out = append(out, schema.MigrationDiDUnit{EventID: e.EventID, Platform: du.key.Platform, ChannelID: du.key.ChannelID,
-			Treated: b2u(du.treated), Matches: uint32(du.matches), Pre: du.pre, Post: du.post, PreSlope: du.slope})
+			Treated: b2u(du.treated), Matches: uint32(du.matches), Pre: du.pre, Post: du.post, PreSlope: du.slope, PostGap: du.gap})
 	}
 	fit, err := stats.DifferenceInDifferences(units)
 	row.Treated, row.Controls = uint32(fit.Treated), uint32(fit.Control)
@@ -233,6 +238,22 @@ func slopeOf(ps []point) (float64, bool) {
 		return 0, false
 	}
 	return sxy / sxx, true
+}
+
+// gapOf is the mean of the post points' distance from the line through the pre points
+// with the given slope.
+func gapOf(pre, post []point, slope float64) float64 {
+	var mt float64
+	for _, p := range pre {
+		mt += p.t
+	}
+	mt /= float64(len(pre))
+	a := meanOf(pre) - slope*mt
+	g := 0.0
+	for _, p := range post {
+		g += p.v - (a + slope*p.t)
+	}
+	return g / float64(len(post))
 }
 
 func compareKeys(a, b job.Key) int {

@@ -183,10 +183,10 @@ func TestRunInClickHouse(t *testing.T) {
 	for _, u := range units {
 		if u.Treated == 1 {
 			require.LessOrEqual(t, u.ChannelID, uint64(3), "channel 5's link was rejected, channel 4's account is not listed")
-			dt = append(dt, u.Post-u.Pre)
+			dt = append(dt, u.PostGap)
 		} else {
 			require.Positive(t, u.Matches)
-			dc = append(dc, u.Post-u.Pre)
+			dc = append(dc, u.PostGap)
 		}
 	}
 	require.Len(t, dt, 3)

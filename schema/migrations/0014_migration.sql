@@ -155,10 +155,12 @@ ORDER BY (run_id, event_id, level, unit, outcome);
 -- (target_kind account): treated channels are those with an account link (not rejected) to
 -- a listed account on the event's platform; each is matched with its 3 nearest untreated
 -- channels on pre-window level and slope of the outcome (standardized), with replacement.
--- The outcome is the mean of the daily log subscribers in each window; effect is the
--- treated-by-post coefficient, with errors clustered by channel (CR1) and a Student t
--- interval on G - 1 degrees of freedom (G channels); exp(effect) - 1 is the relative
--- audience change. Pre-trend check: pretrend is the treated minus control difference of the
+-- The outcome is the daily log subscribers, each channel on its own linear trend (fitted on
+-- its pre window: audiences grow at very different rates): y_it = a_i + b_i t + g post_t +
+-- effect treated_i post_t, estimated as the difference in differences of each channel's
+-- post-window mean gap from its trend (its pre-window gap is 0 by construction); errors
+-- clustered by channel (CR1) and a Student t interval on G - 1 degrees of freedom (G
+-- channels); exp(effect) - 1 is the relative audience change. Pre-trend check: pretrend is the treated minus control difference of the
 -- pre-window slopes (per day), with its HC1 standard error and p-value.
 CREATE TABLE IF NOT EXISTS {{local "migration_did"}} {{onCluster}}
 (
@@ -186,7 +188,7 @@ ORDER BY (run_id, event_id, outcome);
 {{distributed "migration_did" "cityHash64(run_id)"}};
 
 -- migration_did_units: the channels of each difference in differences, with their window
--- means and pre-window slope; matches is how many treated channels a control was matched
+-- means of log subscribers, pre-window slope and post-window gap from that trend; matches is how many treated channels a control was matched
 -- to (0 for treated channels).
 CREATE TABLE IF NOT EXISTS {{local "migration_did_units"}} {{onCluster}}
 (
@@ -198,7 +200,8 @@ CREATE TABLE IF NOT EXISTS {{local "migration_did_units"}} {{onCluster}}
     matches UInt32,
     pre Float64,
     post Float64,
-    pre_slope Float64
+    pre_slope Float64,
+    post_gap Float64
 )
 ENGINE = {{engine "migration_did_units" "ReplacingMergeTree"}}
 ORDER BY (run_id, event_id, platform, channel_id);
