@@ -4,7 +4,7 @@
 # attack), a test account logged in, seeds added, a collection with snowball discovery while
 # the world's clock runs through both events, a summary of what was collected, the world's
 # events and community labels imported as a researcher would keep them, and the analysis
-# jobs (growth, engagement, bursts, takedowns, network) over the collected weeks with a summary of
+# jobs (growth, engagement, bursts, takedowns, migration, network) over the collected weeks with a summary of
 # their results.
 #
 # Everything lives in .tidewatch/demo (a throwaway data folder, emptied at the start) on
@@ -152,6 +152,17 @@ echo "-- candidate reincarnations: a channel created soon after another left pub
 q "SELECT predecessor_id, channel_id, round(lag_hours) AS lag_h, round(title_similarity, 2) AS title, round(handle_similarity, 2) AS handle,
      round(source_overlap, 2) AS sources, round(score, 2) AS score, round(recovery, 2) AS recovery
    FROM takedowns_respawns WHERE run_id = $(run takedowns) ORDER BY score DESC"
+echo "-- migration around the takedown: each community's link share of the platform taken down, before and after, and the shift of its link mix"
+q "SELECT w.event_kind AS kind, w.unit AS community, w.links_pre, w.links_post, round(100 * w.event_share_pre, 1) AS share_before_pct,
+     round(100 * w.event_share_post, 1) AS share_after_pct, round(w.js_nats, 4) AS js_nats, round(i.level_change, 3) AS its_level,
+     round(i.level_lo, 3) AS lo, round(i.level_hi, 3) AS hi, round(w.forwarded_change_pct) AS forwarded_pct
+   FROM migration_windows AS w ALL LEFT JOIN (SELECT event_id, unit, level_change, level_lo, level_hi FROM migration_its
+     WHERE run_id = $(run migration) AND level = 'community' AND outcome = 'link_share') AS i USING event_id, unit
+   WHERE w.run_id = $(run migration) AND w.level = 'community' AND w.event_kind = 'takedown' AND w.status = 'ok' ORDER BY w.unit"
+echo "-- the audience of channels whose accounts were suspended, against matched channels (difference in differences)"
+q "SELECT event_platform, treated, controls, round(100 * (exp(effect) - 1), 1) AS audience_pct, round(100 * (exp(lo) - 1), 1) AS lo_pct,
+     round(100 * (exp(hi) - 1), 1) AS hi_pct, round(pretrend_p, 2) AS pretrend_p, status, reason
+   FROM migration_did WHERE run_id = $(run migration)"
 echo "-- the forward graph: communities (Louvain) and their most central channel (PageRank)"
 q "SELECT c.community, c.nodes, round(c.modularity, 3) AS modularity, n.title AS top_channel, round(n.pagerank, 4) AS pagerank, n.citing_channels
    FROM network_communities AS c ALL LEFT JOIN (SELECT channel_id AS top_channel_id, title, pagerank, citing_channels FROM network_nodes WHERE run_id = $(run network)) AS n
