@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidewatch/tidewatch/analysis/actors"
 	"github.com/tidewatch/tidewatch/analysis/bursts"
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
@@ -22,7 +23,7 @@ import (
 )
 
 // analyzeJobs are the analysis jobs, in the order "all" runs them.
-var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name, migration.Name, network.Name}
+var analyzeJobs = []string{growth.Name, engagement.Name, bursts.Name, takedowns.Name, migration.Name, network.Name, actors.Name}
 
 type analyzeOptions struct {
 	From, To, Scope string
@@ -104,6 +105,13 @@ Jobs:
            communities with their modularity, citing-channel counts;
            --gexf FILE also writes it for Gephi: network_nodes,
            network_edges, network_communities
+
+  actors   for every actor (tidewatch actor add), its accounts with the
+           evidence tying them (account links, confidence), its audience
+           per platform week by week from collected and imported counts
+           with each platform's share, and the weeks its audience moved
+           (another platform took the largest share): actors_accounts,
+           actors_audience, actors_moves
 
 bursts, takedowns and migration use the registry events that --event-kinds and
 --event-origins keep (default: every kind recorded or imported by
@@ -226,6 +234,7 @@ type analyzePlan struct {
 	takedowns  takedowns.Options
 	migration  migration.Options
 	network    network.Options
+	actors     actors.Options
 	// onRun, when set, hears of every run a job started, once it ended.
 	onRun func(job, runID string)
 }
@@ -248,6 +257,7 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 		takedowns:  takedowns.Options{Params: p, Events: o.events(), RespawnWindow: o.RespawnWindow, RespawnScore: o.RespawnScore},
 		migration:  migration.Options{Params: p, Events: o.events(), Window: o.ImpactWindow, Washout: o.Washout, NoWashout: o.Washout == 0},
 		network:    network.Options{Params: p, GEXF: o.GEXF},
+		actors:     actors.Options{Params: p},
 	}
 	for _, name := range jobs {
 		var err error
@@ -264,6 +274,8 @@ func (o analyzeOptions) plan(p job.Params, jobs []string) (analyzePlan, error) {
 			err = pl.migration.Check()
 		case network.Name:
 			err = pl.network.Check()
+		case actors.Name:
+			err = pl.actors.Check()
 		}
 		if err != nil {
 			return pl, &usageError{err}
@@ -344,6 +356,18 @@ func analyzeRun(ctx context.Context, env *cmdEnv, pl analyzePlan) error {
 			printMigrationSummary(env.Stdout, sum)
 			if err != nil {
 				return fmt.Errorf("analyze migration: %w", err)
+			}
+		case actors.Name:
+			o := pl.actors
+			o.Meta = meta
+			sum, err := actors.Run(ctx, db, o)
+			pl.ran(name, sum.RunID)
+			if job.IsParamError(err) {
+				return &usageError{err}
+			}
+			printActorsSummary(env.Stdout, sum)
+			if err != nil {
+				return fmt.Errorf("analyze actors: %w", err)
 			}
 		case network.Name:
 			o := pl.network
@@ -526,5 +550,31 @@ func printMigrationSummary(w io.Writer, s migration.Summary) {
 	}
 	if s.Status == job.StatusOK {
 		fmt.Fprintf(w, "  results: migration_shares, migration_windows, migration_window_shares, migration_its, migration_did, migration_did_units WHERE run_id = '%s'\n", s.RunID)
+	}
+}
+
+func printActorsSummary(w io.Writer, s actors.Summary) {
+	if s.RunID == "" {
+		return
+	}
+	fmt.Fprintf(w, "actors run %s: %s\n", s.RunID, s.Status)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for _, a := range s.Actors {
+		var shares []string
+		for _, p := range a.Platforms {
+			if v, ok := a.Latest[p]; ok {
+				shares = append(shares, fmt.Sprintf("%s %.0f%%", p, 100*v))
+			}
+		}
+		fmt.Fprintf(w, "  actor %s (%s): %d accounts; audience in its last week: %s\n", a.ID, a.Name, a.Accounts, strings.Join(shares, ", "))
+		for _, m := range a.Moves {
+			fmt.Fprintf(w, "    week of %s: the largest share moved from %s to %s (%.0f%% -> %.0f%%)\n",
+				m.Week.UTC().Format(time.DateOnly), m.FromPlatform, m.ToPlatform, 100*m.FromShareBefore, 100*m.ToShareAfter)
+		}
+	}
+	if s.Status == job.StatusOK {
+		fmt.Fprintf(w, "  results: actors_accounts, actors_audience, actors_moves WHERE run_id = '%s'\n", s.RunID)
 	}
 }

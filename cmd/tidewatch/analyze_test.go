@@ -78,6 +78,6 @@ func TestAnalyzeGrowthCommand(t *testing.T) {
 	require.Contains(t, stdout, "engagement run")
 	require.Contains(t, stdout, "bursts run")
 	require.Contains(t, stdout, "takedowns run")
-	require.Equal(t, "analyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped\nanalyze:migration\tskipped\nanalyze:network\tskipped\nanalyze:takedowns\tskipped",
+	require.Equal(t, "analyze:actors\tskipped\nanalyze:bursts\tskipped\nanalyze:engagement\tskipped\nanalyze:growth\tskipped\nanalyze:migration\tskipped\nanalyze:network\tskipped\nanalyze:takedowns\tskipped",
 		ch.Query(t, "SELECT job, status FROM runs FINAL WHERE job LIKE 'analyze:%' AND status != 'ok' ORDER BY job"))
 }

@@ -55,7 +55,7 @@ func TestReportCommand(t *testing.T) {
 	code, stdout, stderr := runCollector(t, "report", "--from", "2026-07-01", "--to", "2026-10-01", "--out", out)
 	require.Equal(t, 0, code, stderr)
 	require.Equal(t, filepath.Join(out, "report.html")+"\n", stdout)
-	require.Contains(t, stderr, "report: [1/12] growth (current period) done")
+	require.Contains(t, stderr, "report: [1/14] growth (current period) done")
 	for _, f := range []string{"report.html", "report.md", "manifest.json", "headline.csv", "growth-trajectories.csv"} {
 		require.FileExists(t, filepath.Join(out, f))
 	}
