@@ -5,7 +5,19 @@ const (
 	TableNetworkNodes       = "network_nodes"
 	TableNetworkEdges       = "network_edges"
 	TableNetworkCommunities = "network_communities"
+	// TableNetworkMentions is the mention and t.me-link layer (migration 0016).
+	TableNetworkMentions = "network_mentions"
 )
+
+// NetworkMention is one edge of a run's mention and t.me-link layer: ChannelID mentioned or
+// linked TargetID in Posts posts.
+type NetworkMention struct {
+	RunID     string `ch:"run_id"`
+	Platform  string `ch:"platform"`
+	ChannelID uint64 `ch:"channel_id"`
+	TargetID  uint64 `ch:"target_id"`
+	Posts     uint64 `ch:"posts"`
+}
 
 // NetworkNode is one channel of a run's forward graph.
 type NetworkNode struct {

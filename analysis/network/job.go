@@ -1,8 +1,10 @@
 // Package network is the network job: the forward graph of the channels in scope over a
 // time range (A -> B weighted by the posts of A forwarded from B), its weighted PageRank,
 // HITS hubs and authorities, Louvain communities, and how many channels cite each one
-// (analysis/stats over gonum graph); optionally written as GEXF for Gephi. The mention and
-// t.me-link layer is not part of it yet.
+// (analysis/stats over gonum graph); optionally written as GEXF for Gephi. A second layer
+// counts the posts of A that @mention B or link to it on t.me; communities are found on
+// both layers, each channel's forwards and mentions counted as shares of its own.
+
 package network
 
 import (
@@ -49,6 +51,7 @@ type Summary struct {
 	Nodes       int
 	Edges       int
 	Forwards    uint64 // forwarded posts, the edges' total weight
+	Mentions    int    // edges of the mention and t.me-link layer
 	Communities int
 	Modularity  float64
 	// Top is the nodes with the highest PageRank, at most 10, highest first.
@@ -78,7 +81,7 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	}
 	sum := Summary{Modularity: math.NaN()}
 	var err error
-	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TableChannels}, o.Meta,
+	sum.Status, sum.Reasons, err = job.Execute(ctx, db, Name, o.Params, []string{schema.TablePosts, schema.TablePostLinks, schema.TableChannels}, o.Meta,
 		func(scope job.Channels, runID string) (map[string]uint64, string, error) {
 			sum.RunID = runID
 			werr := compute(ctx, db, o, scope, runID, &sum)
@@ -86,7 +89,8 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 			if werr == nil && sum.Edges == 0 {
 				skip = "no forwarded posts of channels in scope in the range"
 			}
-			counts := map[string]uint64{"nodes": uint64(sum.Nodes), "edges": uint64(sum.Edges), "forwards": sum.Forwards, "communities": uint64(sum.Communities)}
+			counts := map[string]uint64{"nodes": uint64(sum.Nodes), "edges": uint64(sum.Edges), "forwards": sum.Forwards, "mentions": uint64(sum.Mentions),
+				"communities": uint64(sum.Communities)}
 			return counts, skip, werr
 		})
 	return sum, err
@@ -110,6 +114,7 @@ type channelRow struct {
 type Graph struct {
 	Nodes       []schema.NetworkNode // by (platform, channel_id)
 	Edges       []schema.NetworkEdge
+	Mentions    []schema.NetworkMention
 	Communities []schema.NetworkCommunity
 	Modularity  float64
 }
@@ -126,6 +131,19 @@ ORDER BY platform, channel_id, source`, db.Table(schema.TablePosts), o.Params.Fr
 	if err != nil || len(edges) == 0 {
 		return err
 	}
+	from, to := o.Params.From.Unix(), o.Params.To.Unix()
+	q = fmt.Sprintf(`SELECT platform, channel_id, target_channel_id AS source, uniqExact(post_id) AS posts
+FROM %[1]s
+WHERE target_channel_id != 0 AND target_channel_id != channel_id AND link_kind IN ('mention', 'url')
+    AND source_kind NOT IN ('about', 'pinned') AND posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND (%[5]s)
+    AND (platform, channel_id, post_id) NOT IN (SELECT platform, channel_id, post_id FROM %[2]s
+        WHERE fwd_channel_id != 0 AND posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND (%[5]s))
+GROUP BY platform, channel_id, source
+ORDER BY platform, channel_id, source`, db.Table(schema.TablePostLinks), db.Table(schema.TablePosts), from, to, cond)
+	mentions, err := store.Select[edgeRow](ctx, db, q, append(slices.Clone(args), args...)...)
+	if err != nil {
+		return err
+	}
 	info := map[job.Key]channelRow{}
 	q = fmt.Sprintf("SELECT platform, channel_id, title, subscribers FROM %s FINAL", db.Table(schema.TableChannels))
 	if err := store.Each(ctx, db, q, func(r *channelRow) error {
@@ -134,11 +152,11 @@ ORDER BY platform, channel_id, source`, db.Table(schema.TablePosts), o.Params.Fr
 	}); err != nil {
 		return err
 	}
-	g, err := build(edges, info)
+	g, err := build(edges, mentions, info)
 	if err != nil {
 		return err
 	}
-	sum.Nodes, sum.Edges, sum.Communities, sum.Modularity = len(g.Nodes), len(g.Edges), len(g.Communities), g.Modularity
+	sum.Nodes, sum.Edges, sum.Mentions, sum.Communities, sum.Modularity = len(g.Nodes), len(g.Edges), len(g.Mentions), len(g.Communities), g.Modularity
 	for _, e := range g.Edges {
 		sum.Forwards += e.Posts
 	}
@@ -165,6 +183,12 @@ func writeAll(ctx context.Context, db *store.DB, wopts store.WriterOptions, runI
 	for i := range g.Communities {
 		g.Communities[i].RunID = runID
 	}
+	for i := range g.Mentions {
+		g.Mentions[i].RunID = runID
+	}
+	if err := store.WriteAll(ctx, db, schema.TableNetworkMentions, wopts, g.Mentions...); err != nil {
+		return err
+	}
 	if err := store.WriteAll(ctx, db, schema.TableNetworkNodes, wopts, g.Nodes...); err != nil {
 		return err
 	}
@@ -175,8 +199,10 @@ func writeAll(ctx context.Context, db *store.DB, wopts store.WriterOptions, runI
 }
 
 // build computes the graph's measures from its edges (channel forwarded posts of source,
-// on the channel's platform) and what is known of its channels.
-func build(rows []edgeRow, info map[job.Key]channelRow) (Graph, error) {
+// on the channel's platform), its mention edges (channel mentioned or linked source) and
+// what is known of its channels. Mentions between channels outside the forward graph are
+// kept as rows but take no part in the measures.
+func build(rows, mentions []edgeRow, info map[job.Key]channelRow) (Graph, error) {
 	ids := map[job.Key]int64{}
 	var keys []job.Key
 	id := func(k job.Key) int64 {
@@ -206,7 +232,16 @@ func build(rows []edgeRow, info map[job.Key]channelRow) (Graph, error) {
 	if err != nil {
 		return g, err
 	}
-	cs, err := stats.Louvain(nodes, edges, 1, 1, louvainTries)
+	var layer []stats.Edge
+	for _, r := range mentions {
+		g.Mentions = append(g.Mentions, schema.NetworkMention{Platform: r.Platform, ChannelID: r.ChannelID, TargetID: r.Source, Posts: r.Posts})
+		a, okA := ids[job.Key{Platform: r.Platform, ChannelID: r.ChannelID}]
+		b, okB := ids[job.Key{Platform: r.Platform, ChannelID: r.Source}]
+		if okA && okB {
+			layer = append(layer, stats.Edge{From: a, To: b, Weight: float64(r.Posts)})
+		}
+	}
+	cs, err := stats.Louvain(nodes, append(shares(edges), shares(layer)...), 1, 1, louvainTries)
 	if err != nil {
 		return g, err
 	}
@@ -250,6 +285,19 @@ func build(rows []edgeRow, info map[job.Key]channelRow) (Graph, error) {
 		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.ChannelID, b.ChannelID))
 	})
 	return g, nil
+}
+
+// shares turns each node's out-edges into shares of its out-weight: they sum to 1.
+func shares(edges []stats.Edge) []stats.Edge {
+	out := map[int64]float64{}
+	for _, e := range edges {
+		out[e.From] += e.Weight
+	}
+	res := make([]stats.Edge, len(edges))
+	for i, e := range edges {
+		res[i] = stats.Edge{From: e.From, To: e.To, Weight: e.Weight / out[e.From]}
+	}
+	return res
 }
 
 // GEXF 1.3 as Gephi reads it.

@@ -101,10 +101,12 @@ Jobs:
            migration_windows, migration_window_shares, migration_its,
            migration_did, migration_did_units
   network  the forward graph (A -> B weighted by A's posts forwarded from
-           B): weighted PageRank, HITS hubs and authorities, Louvain
-           communities with their modularity, citing-channel counts;
+           B) and the mention and t.me-link layer (A's posts naming B):
+           weighted PageRank, HITS hubs and authorities on the forwards,
+           Louvain communities on both layers (each channel's edges as
+           shares of its own), citing-channel counts;
            --gexf FILE also writes it for Gephi: network_nodes,
-           network_edges, network_communities
+           network_edges, network_mentions, network_communities
 
   actors   for every actor (tidewatch actor add), its accounts with the
            evidence tying them (account links, confidence), its audience
@@ -503,7 +505,7 @@ func printNetworkSummary(w io.Writer, s network.Summary, gexf string) {
 		return
 	}
 	fmt.Fprintf(w, "network run %s: %s\n", s.RunID, s.Status)
-	fmt.Fprintf(w, "  nodes %d, edges %d, forwarded posts %d; %d communities, modularity %.3f\n", s.Nodes, s.Edges, s.Forwards, s.Communities, s.Modularity)
+	fmt.Fprintf(w, "  nodes %d, edges %d, forwarded posts %d, mention and t.me-link edges %d; %d communities (both layers), modularity %.3f\n", s.Nodes, s.Edges, s.Forwards, s.Mentions, s.Communities, s.Modularity)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(w, "  %s\n", r)
 	}
