@@ -40,20 +40,55 @@ func artifactDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// markScript counts, per chart, the drawn elements in a palette colour with a visible box.
+// markScript counts, per chart, the drawn elements in a palette colour with a visible box,
+// the palette colours they use, and the dashed lines (event marks).
 const markScript = `(() => {
   const palette = new Set(%s);
   return Array.from(document.querySelectorAll('[data-chart]')).map(div => {
-    let marks = 0;
+    let marks = 0, dashed = 0;
+    const colours = new Set();
     div.querySelectorAll('svg path, svg circle, svg rect, svg polygon').forEach(el => {
       const st = getComputedStyle(el);
-      if (!palette.has(st.stroke) && !palette.has(st.fill)) return;
       const box = el.getBBox();
-      if (box.width > 0 || box.height > 0) marks++;
+      const visible = box.width > 0 || box.height > 0;
+      if (visible && st.strokeDasharray && st.strokeDasharray !== 'none') dashed++;
+      if (!palette.has(st.stroke) && !palette.has(st.fill)) return;
+      if (!visible) return;
+      marks++;
+      if (palette.has(st.stroke)) colours.add(st.stroke);
+      if (palette.has(st.fill)) colours.add(st.fill);
     });
-    return div.getAttribute('data-chart') + '=' + marks;
+    return {id: div.getAttribute('data-chart'), marks: marks, colours: colours.size, dashed: dashed};
   });
 })()`
+
+// chartMarks is what a chart drew: its data marks, the palette colours they use, and its
+// dashed lines.
+type chartMarks struct {
+	ID      string `json:"id"`
+	Marks   int    `json:"marks"`
+	Colours int    `json:"colours"`
+	Dashed  int    `json:"dashed"`
+}
+
+// browserProfile is a fresh Chromium profile folder, removed after the test; the removal
+// is retried for a few seconds, since Chromium's helper processes may still be writing
+// into it when the browser has exited.
+func browserProfile(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "tidewatch-chromium-")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("remove the browser profile %s: %v", dir, err)
+	})
+	return dir
+}
 
 func paletteJS() string {
 	var cs []string
@@ -65,10 +100,10 @@ func paletteJS() string {
 
 // RenderInBrowser loads a written report.html in headless Chromium and checks that the
 // page logs no error, every chart drew marks, and the figures are all there; it saves a
-// screenshot in the artifact folder and returns its path.
-func RenderInBrowser(t *testing.T, dir string, charts int) string {
+// screenshot in the artifact folder and returns what each chart drew, by figure id.
+func RenderInBrowser(t *testing.T, dir string, charts int) map[string]chartMarks {
 	t.Helper()
-	profile := t.TempDir()
+	profile := browserProfile(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)), chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
@@ -104,7 +139,7 @@ func RenderInBrowser(t *testing.T, dir string, charts int) string {
 			}
 		}
 	})
-	var counts []string
+	var counts []chartMarks
 	var shot []byte
 	var figures int
 	page := "file://" + filepath.Join(dir, HTMLFile)
@@ -119,8 +154,10 @@ func RenderInBrowser(t *testing.T, dir string, charts int) string {
 	require.NoError(t, err, "render %s", page)
 	t.Logf("marks per chart: %v", counts)
 	require.Len(t, counts, charts, "charts in the page: %v", counts)
+	byID := map[string]chartMarks{}
 	for _, c := range counts {
-		require.False(t, strings.HasSuffix(c, "=0"), "a chart drew no marks: %v", counts)
+		require.Positive(t, c.Marks, "a chart drew no marks: %v", counts)
+		byID[c.ID] = c
 	}
 	require.Positive(t, figures)
 	mu.Lock()
@@ -130,7 +167,7 @@ func RenderInBrowser(t *testing.T, dir string, charts int) string {
 	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
 	require.NoError(t, os.WriteFile(out, shot, 0o644))
 	t.Logf("screenshot: %s", out)
-	return out
+	return byID
 }
 
 func TestReportRendersInChromium(t *testing.T) {
@@ -138,5 +175,8 @@ func TestReportRendersInChromium(t *testing.T) {
 	r := fixture(t)
 	_, err := Write(dir, r)
 	require.NoError(t, err)
-	RenderInBrowser(t, dir, 3)
+	charts := RenderInBrowser(t, dir, 5)
+	require.GreaterOrEqual(t, charts["levels"].Colours, 3, "bars named by the event, the others, and the intervals: %+v", charts["levels"])
+	require.Equal(t, 2, charts["shares"].Dashed, "one dashed line per event mark: %+v", charts["shares"])
+	require.Equal(t, 0, charts["lines"].Dashed)
 }

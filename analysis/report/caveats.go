@@ -13,6 +13,7 @@ var skippedTables = map[string][]string{
 	"engagement": {schema.TableEngagementChannels},
 	"bursts":     {schema.TableBurstsChannels, schema.TableBurstsCommunities},
 	"takedowns":  {schema.TableTakedownsLifetimes, schema.TableTakedownsCohorts},
+	"migration":  {schema.TableMigrationWindows, schema.TableMigrationITS, schema.TableMigrationDiD},
 }
 
 // reasonRow is how many rows of a result table were left out for one reason.
@@ -31,6 +32,8 @@ func (b *builder) caveats() (Section, bool, error) {
 		"Burst z-scores assume the preceding weeks are a fair baseline; a channel created shortly before an event has too few baseline weeks and is skipped.",
 		"Lifetimes are measured from creation to leaving public view; a channel that went private and came back counts as ended at the first departure.",
 		"Candidate reincarnations are leads to check by hand, not findings.",
+		"Link shares count only the links the collector parsed from posts; a platform that moves to links the parser does not recognise shows up as a loss. " +
+			"Changes around an event are associations in time: other events in the same windows, and trends the placebo check does not catch, can produce them too.",
 		"Titles, handles and other texts from the data are shown cleaned (control and invisible characters removed) and cut to a few dozen characters.",
 	}}
 	for _, r := range b.rep.Runs {

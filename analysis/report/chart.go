@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -108,6 +109,9 @@ func drawSeries(p *plot.Plot, c *Chart) error {
 			p.Legend.Add(s.Name, line)
 		}
 	}
+	if len(c.Marks) > 0 {
+		p.Add(newTimeMarks(p, c.Marks))
+	}
 	return nil
 }
 
@@ -136,28 +140,43 @@ type intervals struct {
 func (e intervals) XError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // drawBars draws horizontal bars, labels on the Y axis, first bar on top, with intervals.
+// When the chart names its marked bars, those are drawn in a second colour, with a legend.
 func drawBars(p *plot.Plot, c *Chart) error {
 	n := len(c.Bars)
-	values := make(plotter.Values, n)
+	plain, marked := make(plotter.Values, n), make(plotter.Values, n)
 	labels := make([]string, n)
 	var errs intervals
+	anyMarked := false
 	for i, b := range c.Bars {
 		k := n - 1 - i // first bar on top
-		values[k], labels[k] = b.Value, b.Label
+		labels[k] = b.Label
+		if b.Marked && c.Marked != "" {
+			marked[k], anyMarked = b.Value, true
+		} else {
+			plain[k] = b.Value
+		}
 		if b.HasInterval && finite(b.Lo) && finite(b.Hi) {
 			errs.XYs = append(errs.XYs, plotter.XY{X: b.Value, Y: float64(k)})
 			errs.lo = append(errs.lo, math.Max(0, b.Value-b.Lo))
 			errs.hi = append(errs.hi, math.Max(0, b.Hi-b.Value))
 		}
 	}
-	bars, err := plotter.NewBarChart(values, vg.Points(10))
+	bars, err := barSet(plain, paletteColor(0))
 	if err != nil {
-		return fmt.Errorf("bars: %w", err)
+		return err
 	}
-	bars.Horizontal = true
-	bars.Color = paletteColor(0)
-	bars.LineStyle.Width = 0
 	p.Add(bars)
+	if anyMarked {
+		mb, err := barSet(marked, paletteColor(4))
+		if err != nil {
+			return err
+		}
+		p.Add(mb)
+		p.Legend.Add(c.Marked, mb)
+		if c.Unmarked != "" {
+			p.Legend.Add(c.Unmarked, bars)
+		}
+	}
 	if len(errs.XYs) > 0 {
 		eb, err := plotter.NewXErrorBars(errs)
 		if err != nil {
@@ -169,6 +188,55 @@ func drawBars(p *plot.Plot, c *Chart) error {
 	}
 	p.NominalY(labels...)
 	return nil
+}
+
+// barSet is one colour's horizontal bars (zero where another set draws).
+func barSet(values plotter.Values, col color.RGBA) (*plotter.BarChart, error) {
+	bars, err := plotter.NewBarChart(values, vg.Points(10))
+	if err != nil {
+		return nil, fmt.Errorf("bars: %w", err)
+	}
+	bars.Horizontal = true
+	bars.Color = col
+	bars.LineStyle.Width = 0
+	return bars, nil
+}
+
+// timeMarks draws a chart's marks as dashed vertical lines across the plot area, each
+// labelled at its top; the axis is widened to take them.
+type timeMarks struct {
+	marks []Mark
+	line  draw.LineStyle
+	label text.Style
+}
+
+func newTimeMarks(p *plot.Plot, marks []Mark) timeMarks {
+	label := p.X.Tick.Label
+	label.XAlign, label.YAlign = draw.XLeft, draw.YTop
+	return timeMarks{marks: marks, label: label,
+		line: draw.LineStyle{Color: markColor, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}}
+}
+
+// markColor is the marks' grey: not a palette colour, so marks are not data marks.
+var markColor = color.Gray{Y: 0x70}
+
+// Plot implements plot.Plotter.
+func (m timeMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	for _, mk := range m.marks {
+		x := trX(mk.X)
+		c.StrokeLine2(m.line, x, c.Min.Y, x, c.Max.Y)
+		c.FillText(m.label, vg.Point{X: x + vg.Points(2), Y: c.Max.Y}, mk.Label)
+	}
+}
+
+// DataRange implements plot.DataRanger: the marks' X span, nothing on Y.
+func (m timeMarks) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, mk := range m.marks {
+		xmin, xmax = math.Min(xmin, mk.X), math.Max(xmax, mk.X)
+	}
+	return xmin, xmax, ymin, ymax
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

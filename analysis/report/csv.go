@@ -74,14 +74,22 @@ func chartCSV(c *Chart) ([]byte, error) {
 	}
 	var err error
 	if c.Kind == ChartBars {
-		err = w.Write([]string{"label", "value", "lo", "hi"})
+		head := []string{"label", "value", "lo", "hi"}
+		if c.Marked != "" {
+			head = append(head, c.Marked)
+		}
+		err = w.Write(head)
 		for _, b := range c.Bars {
 			lo, hi := "", ""
 			if b.HasInterval {
 				lo, hi = f(b.Lo), f(b.Hi)
 			}
+			rec := []string{CSVText(b.Label), f(b.Value), lo, hi}
+			if c.Marked != "" {
+				rec = append(rec, yesNo(boolFlag(b.Marked)))
+			}
 			if err == nil {
-				err = w.Write([]string{CSVText(b.Label), f(b.Value), lo, hi})
+				err = w.Write(rec)
 			}
 		}
 	} else {

@@ -35,6 +35,21 @@ func fixture(t *testing.T) *Report {
 		table.Rows = append(table.Rows, []string{Clean(s, MaxCell), num(float64(i)*1.5, 1)})
 		bars = append(bars, Bar{Label: Clean(s, MaxLabel), Value: float64(i + 1), Lo: float64(i) + 0.5, Hi: float64(i) + 1.5, HasInterval: i%2 == 0})
 	}
+	var levels []Bar
+	for i, s := range hostile[:4] {
+		v := 0.05 * float64(i-1)
+		levels = append(levels, Bar{Label: Clean(s, MaxLabel), Value: v, Lo: v - 0.04, Hi: v + 0.04, HasInterval: true, Marked: i%2 == 1})
+	}
+	var shares []Series
+	for i, name := range []string{"twitter", "web", hostile[2]} {
+		s := Series{Name: Clean(name, MaxLabel)}
+		for w := 0; w < 12; w++ {
+			s.X = append(s.X, float64(from.AddDate(0, 0, 7*w).Unix()))
+			s.Y = append(s.Y, []float64{0.5, 0.3, 0.2}[i]+0.01*float64(w)*float64(1-i))
+		}
+		shares = append(shares, s)
+	}
+	marks := []Mark{{X: float64(from.AddDate(0, 0, 30).Unix()), Label: "E1"}, {X: float64(from.AddDate(0, 0, 55).Unix()), Label: "E2 E3"}}
 	r.Sections = []Section{
 		{ID: "growth", Title: "Audience growth", Text: []string{"About " + hostile[1]}, Figures: []Figure{
 			{ID: "lines", Title: "Trajectories", Runs: []string{"growth-20260101T000000Z-0123456789ab"}, Query: "SELECT 1", Chart: &Chart{Kind: ChartLines, XLabel: "day", YLabel: "subscribers", XTime: true, LogY: true, Series: lines}},
@@ -44,6 +59,12 @@ func fixture(t *testing.T) *Report {
 			{ID: "survival", Title: "Survival", Runs: []string{"takedowns-20260101T000000Z-0123456789ab"}, Query: "SELECT 3",
 				Chart: &Chart{Kind: ChartSteps, XLabel: "days", YLabel: "share", Series: []Series{{Name: "all", X: sx, Y: sy, Lo: lo, Hi: hi}}}},
 			{ID: "respawns", Title: "Respawns", Runs: []string{"takedowns-20260101T000000Z-0123456789ab"}, Query: "SELECT 4", Empty: "No candidate reincarnation."},
+		}},
+		{ID: "migration", Title: "Events and migration impact", Figures: []Figure{
+			{ID: "levels", Title: "Level changes", Runs: []string{"migration-20260101T000000Z-0123456789ab"}, Query: "SELECT 5",
+				Chart: &Chart{Kind: ChartBars, XLabel: "level change", Bars: levels, Marked: "named by the event", Unmarked: "not named"}},
+			{ID: "shares", Title: "Link shares", Runs: []string{"migration-20260101T000000Z-0123456789ab"}, Query: "SELECT 6",
+				Chart: &Chart{Kind: ChartLines, XLabel: "week", YLabel: "share", XTime: true, Series: shares, Marks: marks}},
 		}},
 	}
 	return r

@@ -104,3 +104,30 @@ func steps(xs, ys []float64, start float64) (ox, oy []float64) {
 	}
 	return ox, oy
 }
+
+// boolFlag is a flag as the result tables store it.
+func boolFlag(v bool) uint8 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// quoteData is a ClickHouse string literal of a text from the data, for a query a report
+// prints: bytes other than ASCII letters, digits, space and -_.:@/ are written as \xHH, so
+// the printed query runs as shown and carries no markup, control or invisible character.
+func quoteData(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte(" -_.:@/", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02X`, c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

@@ -100,6 +100,18 @@ type Chart struct {
 	LogY   bool
 	Series []Series
 	Bars   []Bar
+	// Marked and Unmarked name, in the legend, the bars with Marked set and the others;
+	// a bar chart without a Marked name draws every bar alike.
+	Marked, Unmarked string
+	// Marks are moments on a time axis (registry events), drawn as dashed vertical lines
+	// with their labels; lines and steps charts only.
+	Marks []Mark
+}
+
+// Mark is one labelled moment on a chart's X axis.
+type Mark struct {
+	X     float64
+	Label string
 }
 
 // Series is one line or step curve; Lo and Hi, when set, are its band.
@@ -115,6 +127,8 @@ type Bar struct {
 	Value       float64
 	Lo, Hi      float64
 	HasInterval bool
+	// Marked bars are drawn in a second colour (see Chart.Marked).
+	Marked bool
 }
 
 // Table is a figure's table. Cells are already formatted; Text marks the columns that hold

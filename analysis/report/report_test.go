@@ -2,9 +2,12 @@ package report
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,9 +21,11 @@ import (
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/analysis/job/jobtest"
+	"github.com/tidewatch/tidewatch/analysis/migration"
 	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/schema"
+	"github.com/tidewatch/tidewatch/schema/chtest"
 	"github.com/tidewatch/tidewatch/schema/store"
 )
 
@@ -41,10 +46,202 @@ func runJobs(t *testing.T, db *store.DB, p job.Params, m job.Meta) map[string]st
 	k, err := takedowns.Run(ctx, db, takedowns.Options{Params: p, Meta: m})
 	require.NoError(t, err)
 	runs["takedowns"] = k.RunID
+	mg, err := migration.Run(ctx, db, migration.Options{Params: p, Meta: m})
+	require.NoError(t, err)
+	runs["migration"] = mg.RunID
 	n, err := network.Run(ctx, db, network.Options{Params: p, Meta: m})
 	require.NoError(t, err)
 	runs["network"] = n.RunID
 	return runs
+}
+
+// The migration world: the bench data has neither links nor communities. Sixteen bench
+// channels form two communities, alpha and a hostile-named one, and post 8 own links a day
+// from June to September. On impactAt a takedown of twitter names alpha, whose links move
+// from twitter to bluesky; a suspension lists the twitter accounts of three of its channels.
+var (
+	impactAt  = time.Date(2026, 8, 20, 0, 0, 0, 0, time.UTC)
+	betaName  = hostile[0] + "\u202E"
+	linksFrom = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	linksTo   = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// destination draws a link's destination platform from a community's mix.
+func destination(u float64, alpha, after bool) string {
+	type share struct {
+		dest string
+		p    float64
+	}
+	mix := []share{{"twitter", 0.35}, {"web", 0.3}, {"youtube", 0.15}, {"telegram", 0.1}, {"vk", 0.1}}
+	switch {
+	case alpha && after:
+		mix = []share{{"twitter", 0.1}, {"bluesky", 0.3}, {"web", 0.3}, {"telegram", 0.3}}
+	case alpha:
+		mix = []share{{"twitter", 0.4}, {"web", 0.3}, {"telegram", 0.3}}
+	}
+	for _, m := range mix {
+		if u < m.p {
+			return m.dest
+		}
+		u -= m.p
+	}
+	return mix[len(mix)-1].dest
+}
+
+// writeMigrationWorld writes the communities, links, account links and events of the
+// migration world for the first sixteen bench channels.
+func writeMigrationWorld(t *testing.T, srv *chtest.Server, db *store.DB, wopts store.WriterOptions) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []uint64
+	for _, f := range strings.Fields(srv.Query(t, "SELECT channel_id FROM channels FINAL WHERE source = 'bench' ORDER BY channel_id LIMIT 16")) {
+		id, err := strconv.ParseUint(f, 10, 64)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	require.Len(t, ids, 16)
+	cw, err := store.NewWriter[schema.Community](db, schema.TableCommunities, wopts)
+	require.NoError(t, err)
+	lw, err := store.NewWriter[schema.PostLink](db, schema.TablePostLinks, wopts)
+	require.NoError(t, err)
+	for i, id := range ids {
+		alpha := i < 8
+		com := "alpha"
+		if !alpha {
+			com = betaName
+		}
+		require.NoError(t, cw.Write(ctx, schema.Community{Community: com, Platform: "telegram", ChannelID: id, Source: "import", AddedAt: linksFrom, Version: 1}))
+		rng := rand.New(rand.NewPCG(11, id))
+		post := uint64(50_000_000)
+		for at := linksFrom; at.Before(linksTo); at = at.Add(24 * time.Hour) {
+			for k := 0; k < 8; k++ {
+				post++
+				posted := at.Add(time.Duration(2+2*k) * time.Hour)
+				dest := destination(rng.Float64(), alpha, !posted.Before(impactAt))
+				require.NoError(t, lw.Write(ctx, schema.PostLink{Platform: "telegram", ChannelID: id, PostID: post, PostedAt: posted,
+					URL: fmt.Sprintf("https://%s.example/%d/%d", dest, id, post), LinkKind: "url", SourceKind: "entity", DestPlatform: dest}))
+			}
+		}
+	}
+	require.NoError(t, cw.Close(ctx))
+	require.NoError(t, lw.Close(ctx))
+	aw, err := store.NewWriter[schema.AccountLink](db, schema.TableAccountLinks, wopts)
+	require.NoError(t, err)
+	var handles []string
+	for i, id := range ids[:3] {
+		h := "acct" + strconv.Itoa(i)
+		handles = append(handles, h)
+		require.NoError(t, aw.Write(ctx, schema.AccountLink{FromPlatform: "telegram", FromChannelID: id, ToPlatform: "twitter", ToHandle: h,
+			Evidence: "handle_in_about", Status: "proposed", Version: 1}))
+	}
+	require.NoError(t, aw.Close(ctx))
+	require.NoError(t, store.WriteAll(ctx, db, schema.TableEvents, wopts,
+		schema.Event{EventID: "td", EventAt: impactAt, Platform: "twitter", Kind: "takedown", TargetKind: "community", Targets: []string{"alpha"}, Origin: "registry", Version: 1},
+		schema.Event{EventID: "sus", EventAt: impactAt, Platform: "twitter", Kind: "suspension", TargetKind: "account", Targets: handles, Origin: "registry", Version: 1}))
+}
+
+// mdFigureRow finds, in the table of the figure titled title, the row whose first cells
+// are first ("*" matches any cell), and returns its cells.
+func mdFigureRow(t *testing.T, md, title string, first ...string) []string {
+	t.Helper()
+	_, rest, ok := strings.Cut(md, "### "+title+"\n")
+	require.True(t, ok, "report.md has no figure %q", title)
+	rest, _, _ = strings.Cut(rest, "\n### ")
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(line, "|"), " | ") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		if len(cells) >= len(first) && slices.EqualFunc(cells[:len(first)], first, func(c, want string) bool { return want == "*" || c == want }) {
+			return cells
+		}
+	}
+	t.Fatalf("figure %q has no row starting %q", title, first)
+	return nil
+}
+
+// floats parses a tab-separated row of numbers.
+func floats(t *testing.T, row string) []float64 {
+	t.Helper()
+	var out []float64
+	for _, f := range strings.Split(strings.TrimSpace(row), "\t") {
+		v, err := strconv.ParseFloat(f, 64)
+		require.NoError(t, err, "%q", row)
+		out = append(out, v)
+	}
+	return out
+}
+
+// checkMigrationSections compares the migration sections of report.md with the tables.
+func checkMigrationSections(t *testing.T, q func(string) string, md, run string) {
+	t.Helper()
+	where := " FINAL WHERE run_id = '" + run + "'"
+	// Windows of the takedown, for the community it names.
+	w := floats(t, q("SELECT posts_pre, posts_post, forwarded_pre, forwarded_post, js_nats, js_lo, js_hi, event_share_pre, event_share_post, channels FROM migration_windows"+
+		where+" AND event_id = 'td' AND level = 'community' AND unit = 'alpha'"))
+	change := func(pre, post float64) float64 { return 100 * (post - pre) / pre }
+	const windows = "Before and after each registry event, per community and platform"
+	row := mdFigureRow(t, md, windows, "td", "takedown (twitter)", stamp(impactAt), "*", "community", "alpha", "yes")
+	require.Equal(t, count(uint64(w[9])), row[7])
+	require.Equal(t, prePost(uint64(w[0]), uint64(w[1]), change(w[0], w[1])), row[8])
+	require.Equal(t, prePost(uint64(w[2]), uint64(w[3]), change(w[2], w[3])), row[10])
+	require.Equal(t, interval(w[4], w[5], w[6], 3, "n/a"), row[13])
+	require.Equal(t, shareChange(w[7], w[8]), row[14])
+	require.Greater(t, w[7]-w[8], 0.2, "alpha's twitter share fell")
+	require.Equal(t, "no", mdFigureRow(t, md, windows, "td", "*", "*", "*", "community", Markdown(Clean(betaName, MaxCell)))[6], "the takedown does not name the other community")
+
+	// The time series of alpha's twitter link share.
+	its := floats(t, q("SELECT level_change, level_lo, level_hi, level_p, placebo_p FROM migration_its"+where+
+		" AND event_id = 'td' AND level = 'community' AND unit = 'alpha' AND outcome = 'link_share' AND status = 'ok'"))
+	row = mdFigureRow(t, md, "Interrupted time series around each event", "td", "community", "alpha", "yes", Markdown("link_share"))
+	require.Equal(t, interval(its[0], its[1], its[2], 3, "n/a"), row[6])
+	require.Equal(t, Markdown(pval(its[3])), row[7])
+	require.Equal(t, Markdown(pval(its[4])), row[10])
+	require.Equal(t, placeboCheck(its[4]), row[11])
+	require.Less(t, its[0], -0.2)
+	doubtful := q("SELECT countIf(placebo_p < 0.05), count() FROM migration_its" + where + " AND status = 'ok'")
+	n := strings.Fields(doubtful)
+	if n[0] != "0" {
+		require.Contains(t, md, "Caution: "+n[0]+" of the "+n[1]+" time series fits")
+	} else {
+		require.NotContains(t, md, "time series fits listed failed")
+	}
+
+	// The difference in differences of the suspension.
+	d := floats(t, q("SELECT treated, controls, effect, lo, hi, p, pretrend_p FROM migration_did"+where+" AND event_id = 'sus' AND status = 'ok'"))
+	row = mdFigureRow(t, md, "Audience of channels whose accounts an event suspended (difference in differences)", "sus")
+	require.Equal(t, "3", row[4])
+	require.Equal(t, count(uint64(d[1])), row[5])
+	require.Equal(t, interval(relPct(d[2]), relPct(d[3]), relPct(d[4]), 1, "n/a"), row[6])
+	require.Equal(t, Markdown(pval(d[5])), row[7])
+	require.Equal(t, didCheck(d[6]), row[10])
+
+	// The largest shift of a link mix, and the platform's weekly twitter share.
+	top := strings.Split(q("SELECT event_id, level, unit, js_nats, js_lo, js_hi FROM migration_windows"+where+
+		" AND status = 'ok' AND js_nats = js_nats ORDER BY js_nats DESC, event_at, event_id, level, unit LIMIT 1"), "\t")
+	require.Equal(t, "alpha", top[2], "the takedown moved alpha's links most")
+	js := floats(t, strings.Join(top[3:], "\t"))
+	row = mdFigureRow(t, md, "Largest shifts of the link mix around an event", top[0])
+	require.Equal(t, []string{top[1], "alpha", interval(js[0], js[1], js[2], 3, "n/a")}, []string{row[3], row[4], row[7]})
+	require.Contains(t, row[9], "bluesky +0.")
+	require.Contains(t, row[10], "twitter -0.")
+	require.Contains(t, md, "Chart data: `links-platform.csv`")
+	require.Contains(t, md, "| E1 | ")
+}
+
+// checkPlatformShares compares a week of the platform's link shares chart with the table.
+func checkPlatformShares(t *testing.T, q func(string) string, dir, run string) {
+	t.Helper()
+	week := floats(t, q("SELECT sumIf(links, destination = 'twitter'), sum(links) FROM migration_shares FINAL WHERE run_id = '"+run+
+		"' AND level = 'platform' AND week = toDate('2026-07-06')"))
+	require.Positive(t, week[1])
+	data, err := os.ReadFile(filepath.Join(dir, "links-platform.csv"))
+	require.NoError(t, err)
+	require.Contains(t, string(data), "\ntwitter,2026-07-06,"+strconv.FormatFloat(week[0]/week[1], 'g', -1, 64)+",")
+	require.Contains(t, string(data), "\nother,", "six destinations: the smallest pooled")
 }
 
 // mdCell finds the row of a Markdown table that starts with first and returns its cells.
@@ -81,6 +278,7 @@ func TestReportInClickHouse(t *testing.T) {
 			LastSeenAt: created.AddDate(0, 0, 5+7*i), Version: 2}))
 	}
 	require.NoError(t, cw.Close(ctx))
+	writeMigrationWorld(t, srv, db, wopts)
 
 	p := job.Params{From: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Scope: job.Scope{Kind: job.ScopePlatform}}
 	d := p.To.Sub(p.From)
@@ -133,10 +331,16 @@ func TestReportInClickHouse(t *testing.T) {
 	}
 	require.NotContains(t, md, "\u202E")
 	require.NotContains(t, md, "<script")
-	for _, s := range []string{"headline", "coverage", "growth", "engagement", "events", "network", "takedowns", "caveats"} {
+	for _, s := range []string{"headline", "coverage", "growth", "engagement", "events", "migration", "links", "network", "takedowns", "caveats"} {
 		require.Contains(t, sectionIDs(r), s)
 	}
-	RenderInBrowser(t, dir, countCharts(r))
+	checkMigrationSections(t, q, md, o.Runs["migration"])
+	checkPlatformShares(t, q, dir, o.Runs["migration"])
+	charts := RenderInBrowser(t, dir, countCharts(r))
+	require.GreaterOrEqual(t, charts["migration-levels"].Colours, 3, "named and other units' bars, and intervals: %+v", charts["migration-levels"])
+	marks := strings.Fields(q("SELECT uniqExact(toDate(event_at)) FROM migration_windows FINAL WHERE run_id = '" + o.Runs["migration"] + "'"))
+	require.Equal(t, marks[0], strconv.Itoa(charts["links-platform"].Dashed), "one dashed line per event day")
+	require.Equal(t, marks[0], strconv.Itoa(charts["links-community-1"].Dashed))
 
 	// The manifest regenerates the same numbers; new data is named as a change.
 	man, err := ReadManifest(filepath.Join(dir, ManifestName))

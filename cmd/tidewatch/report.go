@@ -31,8 +31,9 @@ and over the comparison period, then writes into --out:
 
   report.html    the report: headline numbers against the comparison period,
                  coverage and method, audience growth, engagement, event
-                 bursts, the forward network, takedowns and reincarnations,
-                 caveats; inline SVG charts, no script, nothing fetched
+                 bursts, events and migration impact, link ecology, the
+                 forward network, takedowns and reincarnations, caveats;
+                 inline SVG charts, no script, nothing fetched
   report.md      its Markdown twin
   *.csv          one per chart and table
   manifest.json  the parameters, every run (its parameters, configuration
