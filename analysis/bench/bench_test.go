@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidewatch/tidewatch/analysis/actors"
 	"github.com/tidewatch/tidewatch/analysis/bursts"
 	"github.com/tidewatch/tidewatch/analysis/engagement"
 	"github.com/tidewatch/tidewatch/analysis/growth"
 	"github.com/tidewatch/tidewatch/analysis/job"
+	"github.com/tidewatch/tidewatch/analysis/migration"
 	"github.com/tidewatch/tidewatch/analysis/network"
 	"github.com/tidewatch/tidewatch/analysis/takedowns"
 	"github.com/tidewatch/tidewatch/schema/chserver"
@@ -84,7 +86,7 @@ func BenchmarkAnalyzeAll(b *testing.B) {
 			scales = append(scales, s)
 		}
 	}
-	cfg := Config{Channels: envInt(b, "TIDEWATCH_BENCH_CHANNELS", DefaultChannels), Posts: envInt(b, "TIDEWATCH_BENCH_POSTS", DefaultPosts)}
+	cfg := Config{Channels: envInt(b, "TIDEWATCH_BENCH_CHANNELS", DefaultChannels), Posts: envInt(b, "TIDEWATCH_BENCH_POSTS", DefaultPosts), Links: true}
 	var results []result
 	for _, s := range scales {
 		c := cfg
@@ -151,6 +153,14 @@ func measure(b *testing.B, cfg Config) result {
 		{takedowns.Name, func() (string, error) {
 			s, err := takedowns.Run(ctx, db, takedowns.Options{Params: p, Meta: meta})
 			return fmt.Sprintf("%s: %d channels, %d cohorts", s.Status, s.Channels, len(s.Cohorts)), err
+		}},
+		{migration.Name, func() (string, error) {
+			s, err := migration.Run(ctx, db, migration.Options{Params: p, Meta: meta})
+			return fmt.Sprintf("%s: %d channels, %d windows, %d time series, %d did", s.Status, s.Channels, len(s.Windows), len(s.ITS), len(s.DiD)), err
+		}},
+		{actors.Name, func() (string, error) {
+			s, err := actors.Run(ctx, db, actors.Options{Params: p, Meta: meta})
+			return fmt.Sprintf("%s: %d actors, %d weeks", s.Status, len(s.Actors), s.Weeks), err
 		}},
 		{network.Name, func() (string, error) {
 			s, err := network.Run(ctx, db, network.Options{Params: p, Meta: meta})

@@ -40,7 +40,23 @@ type Config struct {
 	Scale    float64
 	// Seed makes the data; the same Config always gives the same rows.
 	Seed uint64
+	// Links adds what the migration and actors jobs read: an outbound link in 60% of the
+	// posts (post_links), communities of LinkCommunities channels each, a Twitter takedown
+	// naming the first community on MigrationAt (its links to Twitter fall from 20% to 4%,
+	// the rest going to Bluesky) with a suspension event listing the Twitter accounts of
+	// every 10th of its channels (account_links), and Actors actors, each a channel with a
+	// Twitter account whose follower counts are read weekly.
+	Links bool
 }
+
+// What Config.Links generates.
+const (
+	LinkCommunities = 10
+	Actors          = 500
+)
+
+// MigrationAt is the generated takedown's time.
+var MigrationAt = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 
 func (c Config) withDefaults() Config {
 	if c.Channels <= 0 {
@@ -71,6 +87,7 @@ type Counts struct {
 	Snapshots int
 	Posts     int
 	Events    int
+	Links     int
 }
 
 // channelBase is the first channel_id; channel i is channelBase + i.
@@ -105,8 +122,18 @@ func Generate(ctx context.Context, db *store.DB, cfg Config, wopts store.WriterO
 	if err != nil {
 		return cnt, errors.Join(err, chans.Close(ctx), snaps.Close(ctx), posts.Close(ctx))
 	}
+	var links *store.Writer[schema.PostLink]
+	if cfg.Links {
+		if links, err = store.NewWriter[schema.PostLink](db, schema.TablePostLinks, wopts); err != nil {
+			return cnt, errors.Join(err, chans.Close(ctx), snaps.Close(ctx), posts.Close(ctx), events.Close(ctx))
+		}
+	}
 	closeAll := func() error {
-		return errors.Join(chans.Close(ctx), snaps.Close(ctx), posts.Close(ctx), events.Close(ctx))
+		err := errors.Join(chans.Close(ctx), snaps.Close(ctx), posts.Close(ctx), events.Close(ctx))
+		if links != nil {
+			err = errors.Join(err, links.Close(ctx))
+		}
+		return err
 	}
 	loaded := To
 	for m := 0; m < Events; m++ {
@@ -140,6 +167,14 @@ func Generate(ctx context.Context, db *store.DB, cfg Config, wopts store.WriterO
 		np := c.postCount()
 		for k := 0; k < np; k++ {
 			postBuf = append(postBuf, c.post(k, np))
+			if links != nil {
+				if l, ok := c.link(&postBuf[len(postBuf)-1], i); ok {
+					if err := links.Write(ctx, l); err != nil {
+						return cnt, errors.Join(err, closeAll())
+					}
+					cnt.Links++
+				}
+			}
 			if len(postBuf) == cap(postBuf) {
 				if err := posts.Write(ctx, postBuf...); err != nil {
 					return cnt, errors.Join(err, closeAll())
@@ -153,7 +188,87 @@ func Generate(ctx context.Context, db *store.DB, cfg Config, wopts store.WriterO
 		}
 		cnt.Posts += len(postBuf)
 	}
-	return cnt, closeAll()
+	if err := closeAll(); err != nil {
+		return cnt, err
+	}
+	if cfg.Links {
+		return cnt, generateMigration(ctx, db, cfg, n, wopts)
+	}
+	return cnt, nil
+}
+
+// community is channel i's community when Config.Links is set.
+func community(i int) string { return fmt.Sprintf("c%02d", i%LinkCommunities) }
+
+// linkDests is the link mix: destinations by cumulative share.
+var linkDests = []struct {
+	dest string
+	cum  float64
+}{{"twitter", 0.20}, {"youtube", 0.35}, {"telegram", 0.50}, {"bluesky", 0.55}, {"web", 1}}
+
+// link is the outbound link of a post, in 60% of them; forwarded posts carry their
+// source's link like any other (the job leaves them out).
+func (c *channel) link(p *schema.Post, i int) (schema.PostLink, bool) {
+	if c.rng.Float64() >= 0.6 {
+		return schema.PostLink{}, false
+	}
+	x := c.rng.Float64()
+	dest := "web"
+	for _, d := range linkDests {
+		if x < d.cum {
+			dest = d.dest
+			break
+		}
+	}
+	if dest == "twitter" && community(i) == community(0) && !p.PostedAt.Before(MigrationAt) && c.rng.Float64() < 0.8 {
+		dest = "bluesky" // the takedown: 80% of the Twitter links move
+	}
+	return schema.PostLink{Platform: p.Platform, ChannelID: p.ChannelID, PostID: p.PostID, PostedAt: p.PostedAt,
+		URL: fmt.Sprintf("https://%s.example/%d/%d", dest, p.ChannelID, p.PostID), LinkKind: "url", SourceKind: "entity",
+		Domain: dest + ".example", RegisteredDomain: dest + ".example", DestPlatform: dest, RunID: "bench"}, true
+}
+
+// generateMigration writes the communities, the takedown and suspension events, the
+// suspended accounts' links and the actors of Config.Links.
+func generateMigration(ctx context.Context, db *store.DB, cfg Config, n int, wopts store.WriterOptions) error {
+	var coms []schema.Community
+	var accounts []schema.AccountLink
+	var handles []string
+	var actors []schema.ActorAccount
+	var follows []schema.ChannelSnapshot
+	for i := 0; i < n; i++ {
+		id := channelBase + uint64(i)
+		coms = append(coms, schema.Community{Community: community(i), Platform: schema.PlatformTelegram, ChannelID: id, Source: "bench", AddedAt: From, Version: 1})
+		if community(i) == community(0) && i%(10*LinkCommunities) == 0 {
+			h := fmt.Sprintf("tw_%06d", i)
+			handles = append(handles, h)
+			accounts = append(accounts, schema.AccountLink{FromPlatform: schema.PlatformTelegram, FromChannelID: id, ToPlatform: schema.PlatformTwitter,
+				ToHandle: h, Evidence: "handle_in_about", Confidence: 0.9, Status: "proposed", FirstSeenAt: From, LastVerifiedAt: From, Version: 1})
+		}
+		if i < Actors {
+			actor := fmt.Sprintf("actor_%04d", i)
+			tw := uint64(9_000_000_000) + uint64(i)
+			actors = append(actors,
+				schema.ActorAccount{ActorID: actor, ActorName: actor, Platform: schema.PlatformTelegram, ChannelID: id, AddedAt: From, Version: 1},
+				schema.ActorAccount{ActorID: actor, ActorName: actor, Platform: schema.PlatformTwitter, ChannelID: tw, Handle: fmt.Sprintf("tw_actor_%04d", i), AddedAt: From, Version: 1})
+			for w := 0; w < 52; w++ {
+				follows = append(follows, schema.ChannelSnapshot{Platform: schema.PlatformTwitter, ChannelID: tw, SnapshotAt: From.Add(time.Duration(w*7*24+12) * time.Hour),
+					Subscribers: uint64(20_000 - 300*w + 7*i), Status: schema.StatusActive, Source: "bench", RunID: "bench"})
+			}
+		}
+	}
+	ev := []schema.Event{
+		{EventID: "bench-takedown", EventAt: MigrationAt, Platform: schema.PlatformTwitter, Kind: "takedown", TargetKind: "community",
+			Targets: []string{community(0)}, Title: "twitter takedown", Source: "bench", Origin: schema.EventOriginRegistry, Version: 1},
+		{EventID: "bench-suspensions", EventAt: MigrationAt, Platform: schema.PlatformTwitter, Kind: "suspension", TargetKind: "account",
+			Targets: handles, Title: "accounts suspended", Source: "bench", Origin: schema.EventOriginRegistry, Version: 1},
+	}
+	return errors.Join(
+		store.WriteAll(ctx, db, schema.TableCommunities, wopts, coms...),
+		store.WriteAll(ctx, db, schema.TableAccountLinks, wopts, accounts...),
+		store.WriteAll(ctx, db, schema.TableEvents, wopts, ev...),
+		store.WriteAll(ctx, db, schema.TableActorAccounts, wopts, actors...),
+		store.WriteAll(ctx, db, schema.TableChannelSnapshots, wopts, follows...))
 }
 
 // channel is one generated channel's parameters; every value comes from a generator
