@@ -2,21 +2,27 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
-# Debian packages the project needs at run and test time.
-APT_PACKAGES := clickhouse-server clickhouse-client chromium
+# Debian packages the project needs at run and test time (Jupyter, pandas, matplotlib and
+# clickhouse-driver for the notebooks, under /usr/bin/python3).
+APT_PACKAGES := clickhouse-server clickhouse-client chromium \
+	jupyter-notebook jupyter-nbconvert jupyter-client python3-nbconvert python3-nbformat \
+	python3-ipykernel python3-pandas python3-matplotlib python3-clickhouse-driver
 # The commands those packages provide; a missing one triggers the install.
-NEEDED_COMMANDS := clickhouse-server clickhouse-client chromium
+NEEDED_COMMANDS := clickhouse-server clickhouse-client chromium jupyter-nbconvert
 TEST_TIMEOUT ?= 40m
 
 .PHONY: all deps build demo test test-short soak bench vet clean
 
 all: build
 
-# deps installs the Debian packages above when any of their commands is missing:
-# one `apt-get update`, then one `apt-get install -y`.
+# deps installs the Debian packages above when any of them, or any of their commands, is
+# missing: one `apt-get update`, then one `apt-get install -y`.
 deps:
 	@missing=""; for c in $(NEEDED_COMMANDS); do \
 	  command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || [ -x /usr/bin/$$c ] || missing="$$missing $$c"; \
+	done; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing $(APT_PACKAGES)"; \

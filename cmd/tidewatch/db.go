@@ -56,6 +56,7 @@ func localServer(env *cmdEnv) chserver.Options {
 		HTTPPort:        int(l.HTTPPort),
 		InterserverPort: int(l.InterserverPort),
 		Binary:          l.Binary,
+		Database:        env.Config.ClickHouse.Database,
 		Logger:          env.Log,
 	}
 }

@@ -37,7 +37,17 @@ const (
 	DefaultInterserverPort = 19009
 	DefaultStartTimeout    = 60 * time.Second
 	DefaultStopTimeout     = 30 * time.Second
+	// DefaultDatabase is the database the analyst user may read when
+	// Options.Database is empty: the one tidewatch migrates by default.
+	DefaultDatabase = "tidewatch"
 )
+
+// AnalystUser is the read-only user every managed server has, for analysts'
+// notebooks and ad-hoc queries: no password, loopback only, the readonly
+// profile (readonly = 1: SELECT, SHOW, DESCRIBE and EXISTS; no INSERT, DDL,
+// ALTER or SET), and access to Options.Database (and system) only. 18.16 has
+// no CREATE USER, so the user lives in the generated users configuration.
+const AnalystUser = "analyst"
 
 // ErrBinaryNotFound is returned when no clickhouse-server binary can be found.
 var ErrBinaryNotFound = errors.New("clickhouse-server not found: install it with `make deps` (apt package clickhouse-server)")
@@ -64,6 +74,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	StopTimeout time.Duration
+	// Database is the one database AnalystUser may read. Default
+	// DefaultDatabase.
+	Database string
 	// Logger receives lifecycle messages; nil is silent.
 	Logger *slog.Logger
 }
@@ -121,6 +134,12 @@ func resolve(opts Options) (resolved, error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = DefaultStopTimeout
 	}
+	if opts.Database == "" {
+		opts.Database = DefaultDatabase
+	}
+	if !validDatabase(opts.Database) {
+		return resolved{}, fmt.Errorf("database %q: expected a name of letters, digits and _ not starting with a digit", opts.Database)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -142,6 +161,20 @@ func resolve(opts Options) (resolved, error) {
 		return resolved{}, fmt.Errorf("server dir: %w", err)
 	}
 	return resolved{Options: opts, dir: dir}, nil
+}
+
+// validDatabase reports whether name is a database name that needs no quoting
+// or escaping, in SQL or in the generated XML.
+func validDatabase(name string) bool {
+	for i, c := range name {
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return name != ""
 }
 
 func (r resolved) path(name string) string { return filepath.Join(r.dir, name) }
@@ -526,6 +559,8 @@ func (r resolved) renderConfig() ([]byte, error) {
 		"Dir":             r.dir,
 		"LogDir":          r.logDir(),
 		"Config":          r.path(configName),
+		"Analyst":         AnalystUser,
+		"Database":        r.Database,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render server config: %w", err)
@@ -576,6 +611,10 @@ var configTemplate = template.Must(template.New("config").Parse(`<?xml version="
             <!-- 18.16 needs this to create LowCardinality columns. -->
             <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
         </default>
+        <!-- Analysts: queries that read, nothing that writes or changes a setting. -->
+        <readonly>
+            <readonly>1</readonly>
+        </readonly>
     </profiles>
     <users>
         <default>
@@ -587,6 +626,19 @@ var configTemplate = template.Must(template.New("config").Parse(`<?xml version="
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <!-- The read-only user of analysts' notebooks: no password, loopback only. -->
+        <{{.Analyst}}>
+            <password></password>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>readonly</profile>
+            <quota>default</quota>
+            <allow_databases>
+                <database>{{.Database}}</database>
+            </allow_databases>
+        </{{.Analyst}}>
     </users>
     <quotas>
         <default>
