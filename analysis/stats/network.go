@@ -123,24 +123,46 @@ type Communities struct {
 	Q float64
 }
 
-// Louvain partitions the nodes into communities by the Louvain method (Blondel et al. 2008)
-// on the undirected graph of the edges, at the given resolution (1 is standard
-// modularity), with gonum's implementation and a fixed seed, so a run is repeatable; the
-// best of tries runs with seeds seed, seed+1, ... is returned. Checked on Zachary's karate
-// club: the modularity reached and the recovery of the two factions.
+// Louvain partitions the nodes into communities by the Louvain method (Blondel et al.
+// 2008) on the undirected graph of the edges (the weights of a -> b and b -> a summed,
+// self-loops left out), at the given resolution (1 is standard modularity): local moving
+// of nodes in a random order, then aggregation of communities, until nothing moves. The
+// best of tries runs with seeds seed, seed+1, ... is returned, so a run is repeatable.
+// It is written here rather than taken from gonum's community.Modularize, whose move step
+// looks up every member of a candidate community and takes minutes on 10,000 nodes; this
+// one takes time linear in the edges per pass. Checked on Zachary's karate club (the
+// modularity reached and the recovery of the two factions) and against gonum's on planted
+// partitions (the same or a higher modularity, Q as gonum computes it).
 func Louvain(nodes []int64, edges []Edge, resolution float64, seed uint64, tries int) (Communities, error) {
-	g, err := undirected(nodes, edges)
+	index := make(map[int64]int, len(nodes))
+	var ids []int64
+	for _, id := range nodes {
+		if _, ok := index[id]; !ok {
+			index[id] = len(ids)
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return Communities{}, nil
+	}
+	g, err := newLGraph(len(ids), edges, index)
 	if err != nil {
 		return Communities{}, err
 	}
-	if g.Nodes().Len() == 0 {
-		return Communities{}, nil
-	}
 	best := Communities{Q: math.Inf(-1)}
 	for k := range max(tries, 1) {
-		red := community.Modularize(g, resolution, rand.NewPCG(seed+uint64(k), 0x9e3779b97f4a7c15))
-		groups := sortedGroups(red.Communities())
-		if q := community.Q(g, red.Communities(), resolution); q > best.Q {
+		comm := louvain(g, resolution, rand.New(rand.NewPCG(seed+uint64(k), 0x9e3779b97f4a7c15)))
+		if q := g.modularity(comm, resolution); q > best.Q || (math.IsNaN(q) && k == 0) {
+			byComm := map[int][]int64{}
+			for i, c := range comm {
+				byComm[c] = append(byComm[c], ids[i])
+			}
+			groups := make([][]int64, 0, len(byComm))
+			for _, grp := range byComm {
+				slices.Sort(grp)
+				groups = append(groups, grp)
+			}
+			sortGroups(groups)
 			best = Communities{Groups: groups, Q: q}
 		}
 	}
@@ -169,23 +191,14 @@ func Modularity(nodes []int64, edges []Edge, groups [][]int64, resolution float6
 	return community.Q(g, cs, resolution), nil
 }
 
-func sortedGroups(cs [][]graph.Node) [][]int64 {
-	var out [][]int64
-	for _, c := range cs {
-		ids := make([]int64, len(c))
-		for i, n := range c {
-			ids[i] = n.ID()
-		}
-		slices.Sort(ids)
-		out = append(out, ids)
-	}
-	slices.SortFunc(out, func(a, b []int64) int {
+// sortGroups orders communities largest first, ties by their first node.
+func sortGroups(groups [][]int64) {
+	slices.SortFunc(groups, func(a, b []int64) int {
 		if len(a) != len(b) {
 			return len(b) - len(a)
 		}
 		return cmp.Compare(a[0], b[0])
 	})
-	return out
 }
 
 // AdjustedRand is Hubert and Arabie's (1985) adjusted Rand index of two labelings of the
