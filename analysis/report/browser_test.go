@@ -175,8 +175,10 @@ func TestReportRendersInChromium(t *testing.T) {
 	r := fixture(t)
 	_, err := Write(dir, r)
 	require.NoError(t, err)
-	charts := RenderInBrowser(t, dir, 5)
+	charts := RenderInBrowser(t, dir, 6)
 	require.GreaterOrEqual(t, charts["levels"].Colours, 3, "bars named by the event, the others, and the intervals: %+v", charts["levels"])
 	require.Equal(t, 2, charts["shares"].Dashed, "one dashed line per event mark: %+v", charts["shares"])
 	require.Equal(t, 0, charts["lines"].Dashed)
+	require.Equal(t, 3, charts["actor-shares"].Colours, "one line per platform: %+v", charts["actor-shares"])
+	require.Equal(t, 1, charts["actor-shares"].Dashed, "one dashed line per move: %+v", charts["actor-shares"])
 }

@@ -15,7 +15,7 @@ import (
 
 // Jobs are the analysis jobs whose runs a report reads, in report order. Every one is
 // listed with its data version.
-var Jobs = []string{"growth", "engagement", "bursts", "takedowns", "migration", "network"}
+var Jobs = []string{"growth", "engagement", "bursts", "takedowns", "migration", "network", "actors"}
 
 // Options say what a report covers and which runs it reads.
 type Options struct {
@@ -62,7 +62,7 @@ func Build(ctx context.Context, db *store.DB, o Options) (*Report, error) {
 	}
 	b.rep.DataVersion = mergeInputs(b.rep.Runs)
 	steps := []func() (Section, bool, error){
-		b.headline, b.coverage, b.growth, b.engagement, b.events, b.migrationImpact, b.linkEcology, b.network, b.takedowns, b.caveats,
+		b.headline, b.coverage, b.growth, b.engagement, b.events, b.migrationImpact, b.linkEcology, b.network, b.actorsSection, b.takedowns, b.caveats,
 	}
 	for _, step := range steps {
 		s, ok, err := step()

@@ -35,21 +35,30 @@ func SVG(c *Chart) ([]byte, error) {
 	p := plot.New()
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
-	p.Legend.Top = true
+	var items []legendItem
 	var err error
 	switch c.Kind {
 	case ChartLines, ChartSteps:
-		err = drawSeries(p, c)
+		items, err = drawSeries(p, c)
 	case ChartBars:
-		err = drawBars(p, c)
+		items, err = drawBars(p, c)
 	default:
 		err = fmt.Errorf("unknown chart kind %q", c.Kind)
 	}
 	if err != nil {
 		return nil, err
 	}
-	canvas := vgsvg.New(chartWidth, chartHeight)
-	p.Draw(draw.New(canvas))
+	p.X.Tick.Marker = unsignedZero{p.X.Tick.Marker}
+	p.Y.Tick.Marker = unsignedZero{p.Y.Tick.Marker}
+	legend := layoutLegend(items, chartWidth)
+	top := vg.Length(0)
+	if len(c.Marks) > 0 && c.Kind != ChartBars {
+		top = markLabelHeight(p)
+	}
+	canvas := vgsvg.New(chartWidth, chartHeight+legend.height)
+	dc := draw.New(canvas)
+	p.Draw(draw.Crop(dc, 0, 0, legend.height, -top))
+	legend.draw(draw.Crop(dc, 0, 0, 0, -chartHeight))
 	var buf bytes.Buffer
 	if _, err := canvas.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("write svg: %w", err)
@@ -61,8 +70,9 @@ func SVG(c *Chart) ([]byte, error) {
 	return out, nil
 }
 
-// drawSeries draws lines (or step curves, already expanded to steps) with their bands.
-func drawSeries(p *plot.Plot, c *Chart) error {
+// drawSeries draws lines (or step curves, already expanded to steps) with their bands,
+// and returns their legend entries (none for a single series).
+func drawSeries(p *plot.Plot, c *Chart) ([]legendItem, error) {
 	if c.XTime {
 		p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
 	}
@@ -70,12 +80,13 @@ func drawSeries(p *plot.Plot, c *Chart) error {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
+	var items []legendItem
 	for i, s := range c.Series {
 		col := paletteColor(i)
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 1 {
 			band, err := plotter.NewPolygon(bandPoints(s))
 			if err != nil {
-				return fmt.Errorf("band of %q: %w", s.Name, err)
+				return nil, fmt.Errorf("band of %q: %w", s.Name, err)
 			}
 			band.Color = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 0x40}
 			band.LineStyle.Width = 0
@@ -93,26 +104,26 @@ func drawSeries(p *plot.Plot, c *Chart) error {
 		}
 		line, err := plotter.NewLine(pts)
 		if err != nil {
-			return fmt.Errorf("line of %q: %w", s.Name, err)
+			return nil, fmt.Errorf("line of %q: %w", s.Name, err)
 		}
 		line.Color, line.Width = col, vg.Points(1.5)
 		p.Add(line)
 		if len(pts) == 1 {
 			dot, err := plotter.NewScatter(pts)
 			if err != nil {
-				return fmt.Errorf("point of %q: %w", s.Name, err)
+				return nil, fmt.Errorf("point of %q: %w", s.Name, err)
 			}
 			dot.Color, dot.Shape = col, draw.CircleGlyph{}
 			p.Add(dot)
 		}
 		if len(c.Series) > 1 {
-			p.Legend.Add(s.Name, line)
+			items = append(items, legendItem{name: s.Name, thumb: line})
 		}
 	}
 	if len(c.Marks) > 0 {
 		p.Add(newTimeMarks(p, c.Marks))
 	}
-	return nil
+	return items, nil
 }
 
 // bandPoints is a series' band as a polygon: along Hi, then back along Lo.
@@ -140,8 +151,9 @@ type intervals struct {
 func (e intervals) XError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // drawBars draws horizontal bars, labels on the Y axis, first bar on top, with intervals.
-// When the chart names its marked bars, those are drawn in a second colour, with a legend.
-func drawBars(p *plot.Plot, c *Chart) error {
+// When the chart names its marked bars, those are drawn in a second colour, with legend
+// entries.
+func drawBars(p *plot.Plot, c *Chart) ([]legendItem, error) {
 	n := len(c.Bars)
 	plain, marked := make(plotter.Values, n), make(plotter.Values, n)
 	labels := make([]string, n)
@@ -163,31 +175,32 @@ func drawBars(p *plot.Plot, c *Chart) error {
 	}
 	bars, err := barSet(plain, paletteColor(0))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Add(bars)
+	var items []legendItem
 	if anyMarked {
 		mb, err := barSet(marked, paletteColor(4))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.Add(mb)
-		p.Legend.Add(c.Marked, mb)
+		items = append(items, legendItem{name: c.Marked, thumb: mb})
 		if c.Unmarked != "" {
-			p.Legend.Add(c.Unmarked, bars)
+			items = append(items, legendItem{name: c.Unmarked, thumb: bars})
 		}
 	}
 	if len(errs.XYs) > 0 {
 		eb, err := plotter.NewXErrorBars(errs)
 		if err != nil {
-			return fmt.Errorf("intervals: %w", err)
+			return nil, fmt.Errorf("intervals: %w", err)
 		}
 		eb.Color = paletteColor(1)
 		eb.Width = vg.Points(1.2)
 		p.Add(eb)
 	}
 	p.NominalY(labels...)
-	return nil
+	return items, nil
 }
 
 // barSet is one colour's horizontal bars (zero where another set draws).
@@ -203,7 +216,8 @@ func barSet(values plotter.Values, col color.RGBA) (*plotter.BarChart, error) {
 }
 
 // timeMarks draws a chart's marks as dashed vertical lines across the plot area, each
-// labelled at its top; the axis is widened to take them.
+// labelled just above it (SVG sets aside room there), so labels never cover data; the
+// axis is widened to take them.
 type timeMarks struct {
 	marks []Mark
 	line  draw.LineStyle
@@ -212,7 +226,7 @@ type timeMarks struct {
 
 func newTimeMarks(p *plot.Plot, marks []Mark) timeMarks {
 	label := p.X.Tick.Label
-	label.XAlign, label.YAlign = draw.XLeft, draw.YTop
+	label.XAlign, label.YAlign = draw.XLeft, draw.YBottom
 	return timeMarks{marks: marks, label: label,
 		line: draw.LineStyle{Color: markColor, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}}
 }
@@ -226,7 +240,7 @@ func (m timeMarks) Plot(c draw.Canvas, p *plot.Plot) {
 	for _, mk := range m.marks {
 		x := trX(mk.X)
 		c.StrokeLine2(m.line, x, c.Min.Y, x, c.Max.Y)
-		c.FillText(m.label, vg.Point{X: x + vg.Points(2), Y: c.Max.Y}, mk.Label)
+		c.FillText(m.label, vg.Point{X: x + vg.Points(2), Y: c.Max.Y + vg.Points(2)}, mk.Label)
 	}
 }
 

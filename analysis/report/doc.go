@@ -2,7 +2,9 @@
 // coverage and method, audience growth, engagement, event bursts, the impact of registry
 // events on communities (windows before and after, interrupted time series, differences in
 // differences), the link ecology (outlink shares by destination over time), the forward
-// network, takedowns and reincarnations, and caveats, read from the result tables of named
+// network on its two layers (forwards, and mentions with t.me links), cross-platform actors
+// (their accounts, audience share per platform by week, and the weeks their audience moved),
+// takedowns and reincarnations, and caveats, read from the result tables of named
 // job runs. A report is an HTML page (inline SVG charts drawn with gonum/plot, no script, no
 // network), its Markdown twin, one CSV per chart and table, and a manifest that names every
 // run, query, data version and file, from which the same report can be regenerated.

@@ -50,6 +50,7 @@ func fixture(t *testing.T) *Report {
 		shares = append(shares, s)
 	}
 	marks := []Mark{{X: float64(from.AddDate(0, 0, 30).Unix()), Label: "E1"}, {X: float64(from.AddDate(0, 0, 55).Unix()), Label: "E2 E3"}}
+	aud, moves := actorWeeks(from)
 	r.Sections = []Section{
 		{ID: "growth", Title: "Audience growth", Text: []string{"About " + hostile[1]}, Figures: []Figure{
 			{ID: "lines", Title: "Trajectories", Runs: []string{"growth-20260101T000000Z-0123456789ab"}, Query: "SELECT 1", Chart: &Chart{Kind: ChartLines, XLabel: "day", YLabel: "subscribers", XTime: true, LogY: true, Series: lines}},
@@ -66,6 +67,37 @@ func fixture(t *testing.T) *Report {
 			{ID: "shares", Title: "Link shares", Runs: []string{"migration-20260101T000000Z-0123456789ab"}, Query: "SELECT 6",
 				Chart: &Chart{Kind: ChartLines, XLabel: "week", YLabel: "share", XTime: true, Series: shares, Marks: marks}},
 		}},
+		{ID: "actors", Title: "Cross-platform actors", Figures: []Figure{
+			{ID: "actor-shares", Title: "Audience share per platform by week, actor " + Clean(hostile[1], MaxCell), Runs: []string{"actors-20260101T000000Z-0123456789ab"},
+				Query: "SELECT 7", Caption: latestShares(aud), Chart: actorChart(aud, moves), Table: movesTable(moves)},
+		}},
 	}
 	return r
+}
+
+// actorWeeks is an actor's weekly audience on three platforms as the actors job writes it:
+// Twitter leads until its count stops standing in week 6, when Telegram takes the largest
+// share; a third platform holds a share too small to read at three decimals.
+func actorWeeks(from time.Time) ([]schema.ActorsAudience, []schema.ActorsMove) {
+	monday := from.AddDate(0, 0, (8-int(from.Weekday()))%7)
+	var aud []schema.ActorsAudience
+	for w := 0; w < 10; w++ {
+		week := monday.AddDate(0, 0, 7*w)
+		counts := map[string]float64{"telegram": 100 * math.Pow(2, float64(w)), hostile[2]: 0.004}
+		if w < 6 {
+			counts["twitter"] = 5000
+		}
+		total := 0.0
+		for _, n := range counts {
+			total += n
+		}
+		for _, p := range []string{"telegram", "twitter", hostile[2]} {
+			if n, ok := counts[p]; ok {
+				aud = append(aud, schema.ActorsAudience{ActorID: "a1", Week: week, Platform: Clean(p, MaxLabel), Accounts: 1, Audience: n, Share: n / total})
+			}
+		}
+	}
+	move := schema.ActorsMove{ActorID: "a1", Week: monday.AddDate(0, 0, 42), FromPlatform: "twitter", ToPlatform: "telegram",
+		FromShareBefore: 5000 / 8200.004, ToShareBefore: 3200 / 8200.004, ToShareAfter: 6400 / 6400.004}
+	return aud, []schema.ActorsMove{move}
 }

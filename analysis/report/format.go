@@ -27,7 +27,8 @@ func quote(s string) string {
 }
 
 // num formats a number with prec decimals and thousands kept plain; a value that is not a
-// number says so in words.
+// number says so in words. A value that rounds to zero is written without a sign (0.0000,
+// never -0.0000).
 func num(v float64, prec int) string {
 	switch {
 	case math.IsNaN(v):
@@ -37,7 +38,17 @@ func num(v float64, prec int) string {
 	case math.IsInf(v, -1):
 		return "-inf"
 	}
-	return strconv.FormatFloat(v, 'f', prec, 64)
+	return dropZeroSign(strconv.FormatFloat(v, 'f', prec, 64))
+}
+
+// signed is num with a plus sign on a positive value; a value that rounds to zero has no
+// sign.
+func signed(v float64, prec int) string {
+	s := num(v, prec)
+	if v > 0 && finite(v) && !readsZero(s) {
+		return "+" + s
+	}
+	return s
 }
 
 // count formats an integer count.
@@ -77,17 +88,9 @@ func change(cur, prev float64, prec int) string {
 		return "n/a"
 	}
 	d := cur - prev
-	s := num(d, prec)
-	if d > 0 {
-		s = "+" + s
-	}
+	s := signed(d, prec)
 	if prev != 0 {
-		pct := 100 * d / math.Abs(prev)
-		p := num(pct, 1)
-		if pct > 0 {
-			p = "+" + p
-		}
-		s += " (" + p + "%)"
+		s += " (" + signed(100*d/math.Abs(prev), 1) + "%)"
 	}
 	return s
 }

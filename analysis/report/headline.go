@@ -153,6 +153,7 @@ var headlineQueries = map[string]headlineQuery{
 			return []string{
 				"SELECT toFloat64(count()) AS a, toFloat64(sum(cited_channels)) AS b, 0. AS c, 0. AS d, 0. AS e FROM " + b.table(schema.TableNetworkNodes) + " FINAL WHERE " + runIs(id),
 				"SELECT toFloat64(count()) AS a, max(modularity) AS b, 0. AS c, 0. AS d, 0. AS e FROM " + b.table(schema.TableNetworkCommunities) + " FINAL WHERE " + runIs(id),
+				"SELECT toFloat64(count()) AS a, 0. AS b, 0. AS c, 0. AS d, 0. AS e FROM " + b.table(schema.TableNetworkMentions) + " FINAL WHERE " + runIs(id),
 			}
 		},
 		read: func(b *builder, qs []string) ([]metric, error) {
@@ -164,11 +165,35 @@ var headlineQueries = map[string]headlineQuery{
 			if err != nil {
 				return nil, err
 			}
+			m, err := agg(b, qs[2])
+			if err != nil {
+				return nil, err
+			}
 			mod := math.NaN()
 			if c.A > 0 {
 				mod = c.B
 			}
-			return []metric{{"channels in the forward graph", n.A, 0}, {"forward edges", n.B, 0}, {"communities (Louvain)", c.A, 0}, {"modularity", mod, 3}}, nil
+			return []metric{{"channels in the forward graph", n.A, 0}, {"forward edges", n.B, 0}, {"mention and t.me-link edges", m.A, 0},
+				{"communities (Louvain, both layers)", c.A, 0}, {"modularity", mod, 3}}, nil
+		},
+	},
+	"actors": {
+		queries: func(b *builder, id string) []string {
+			return []string{
+				"SELECT toFloat64(uniqExact(actor_id)) AS a, toFloat64(count()) AS b, 0. AS c, 0. AS d, 0. AS e FROM " + b.table(schema.TableActorsAccounts) + " FINAL WHERE " + runIs(id),
+				"SELECT toFloat64(count()) AS a, 0. AS b, 0. AS c, 0. AS d, 0. AS e FROM " + b.table(schema.TableActorsMoves) + " FINAL WHERE " + runIs(id),
+			}
+		},
+		read: func(b *builder, qs []string) ([]metric, error) {
+			a, err := agg(b, qs[0])
+			if err != nil {
+				return nil, err
+			}
+			m, err := agg(b, qs[1])
+			if err != nil {
+				return nil, err
+			}
+			return []metric{{"actors", a.A, 0}, {"actor accounts", a.B, 0}, {"audience moves between platforms", m.A, 0}}, nil
 		},
 	},
 }

@@ -283,9 +283,5 @@ func shiftText(dest string, d float64) string {
 	if dest == "" {
 		return "n/a"
 	}
-	s := num(d, 3)
-	if d > 0 {
-		s = "+" + s
-	}
-	return Clean(dest, MaxLabel) + " " + s
+	return Clean(dest, MaxLabel) + " " + signed(d, 3)
 }

@@ -237,11 +237,7 @@ func signedPct(p float64) string {
 	if math.IsNaN(p) {
 		return "n/a"
 	}
-	s := num(p, 1) + "%"
-	if p > 0 {
-		s = "+" + s
-	}
-	return s
+	return signed(p, 1) + "%"
 }
 
 // shareChange is a share before and after.

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/schema"
@@ -21,8 +23,10 @@ func (b *builder) network() (Section, bool, error) {
 		return Section{}, false, nil
 	}
 	s := Section{ID: "network", Title: "Network", Text: []string{
-		"The forward graph: an edge A -> B weighted by the posts of A forwarded from B. PageRank (damping 0.85) on the weighted graph, " +
-			"HITS authorities, Louvain communities with their modularity; citing channels: how many channels forwarded the channel.",
+		"Two layers. The forward graph: an edge A -> B weighted by the posts of A forwarded from B. The mention and t.me-link layer: an edge A -> B counts the posts of A " +
+			"that @mention B or link to it (t.me/B), forwarded posts and self-mentions left out. PageRank (damping 0.85) and HITS authorities on the weighted forward graph; " +
+			"citing channels: how many channels forwarded the channel. Louvain communities, with their modularity, are found on both layers together, " +
+			"each channel's forwards and mentions counting as shares of its own, so that a channel forwarding thousands of posts does not outweigh one forwarding dozens.",
 	}}
 	if r.Status != job.StatusOK {
 		s.Text = append(s.Text, notOK(r))
@@ -36,8 +40,52 @@ func (b *builder) network() (Section, bool, error) {
 	if err != nil {
 		return s, false, err
 	}
-	s.Figures = append(s.Figures, comm, auth)
+	layers, text, err := b.networkLayers(r.RunID)
+	if err != nil {
+		return s, false, err
+	}
+	s.Text = append(s.Text, text)
+	s.Figures = append(s.Figures, layers, comm, auth)
 	return s, true, nil
+}
+
+// layerRow is the size of one layer of a network run.
+type layerRow struct {
+	Edges uint64 `ch:"edges"`
+	Posts uint64 `ch:"total_posts"`
+}
+
+// networkLayers is the table of the two layers' sizes, and a sentence naming them.
+func (b *builder) networkLayers(id string) (Figure, string, error) {
+	layers := []struct{ name, table string }{
+		{"forwards", schema.TableNetworkEdges},
+		{"mentions and t.me links", schema.TableNetworkMentions},
+	}
+	f := Figure{ID: "network-layers", Title: "Layers of the network", Runs: []string{id},
+		Caption: "edges: channel pairs A -> B; posts: the posts of A that forwarded, mentioned or linked B, summed over the edges."}
+	f.Table = &Table{Columns: []string{"layer", "edges", "posts"}, Text: []bool{false, false, false}}
+	var qs []string
+	var sizes []layerRow
+	for _, l := range layers {
+		q := "SELECT count() AS edges, sum(posts) AS total_posts FROM " + b.table(l.table) + " FINAL WHERE " + runIs(id)
+		rows, err := selectRows[layerRow](b, q)
+		if err != nil {
+			return f, "", err
+		}
+		var n layerRow
+		if len(rows) > 0 {
+			n = rows[0]
+		}
+		qs, sizes = append(qs, q), append(sizes, n)
+		f.Table.Rows = append(f.Table.Rows, []string{l.name, count(n.Edges), count(n.Posts)})
+	}
+	f.Query = strings.Join(qs, ";\n")
+	text := fmt.Sprintf("This run's forward layer has %d edges (%d posts), its mention and t.me-link layer %d edges (%d posts); the communities below are of both layers.",
+		sizes[0].Edges, sizes[0].Posts, sizes[1].Edges, sizes[1].Posts)
+	if sizes[1].Edges == 0 {
+		text += " No post in scope mentioned or linked another channel, so the communities rest on forwards alone."
+	}
+	return f, text, nil
 }
 
 func (b *builder) authorities(id string) (Figure, error) {
@@ -76,14 +124,14 @@ func (b *builder) nodeName(n schema.NetworkNode, max int) string {
 func (b *builder) networkCommunities(id string) (Figure, error) {
 	q := "SELECT " + store.Columns[schema.NetworkCommunity]() + " FROM " + b.table(schema.TableNetworkCommunities) + " FINAL WHERE " + runIs(id) +
 		" ORDER BY nodes DESC, community LIMIT " + strconv.Itoa(topCommunities)
-	f := Figure{ID: "network-communities", Title: "Communities of the forward graph (Louvain)", Runs: []string{id}, Query: q,
+	f := Figure{ID: "network-communities", Title: "Communities of the forward and mention layers (Louvain)", Runs: []string{id}, Query: q,
 		Caption: "The largest communities; top channel: the member with the highest PageRank."}
 	rows, err := selectRows[schema.NetworkCommunity](b, q)
 	if err != nil {
 		return f, err
 	}
 	if len(rows) == 0 {
-		f.Empty = "The forward graph has no communities in this range."
+		f.Empty = "Neither layer has communities in this range."
 		return f, nil
 	}
 	keys := make([]job.Key, len(rows))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tidewatch/tidewatch/analysis/actors"
 	"github.com/tidewatch/tidewatch/analysis/bench"
 	"github.com/tidewatch/tidewatch/analysis/bursts"
 	"github.com/tidewatch/tidewatch/analysis/engagement"
@@ -52,7 +53,100 @@ func runJobs(t *testing.T, db *store.DB, p job.Params, m job.Meta) map[string]st
 	n, err := network.Run(ctx, db, network.Options{Params: p, Meta: m})
 	require.NoError(t, err)
 	runs["network"] = n.RunID
+	a, err := actors.Run(ctx, db, actors.Options{Params: p, Meta: m})
+	require.NoError(t, err)
+	runs["actors"] = a.RunID
 	return runs
+}
+
+// The actors world: Lion Media holds the larger of the bench's 17th and 18th channels and
+// an X/Twitter account with three times that channel's largest audience, read weekly in July
+// only. The Twitter count stands for 28 days after its last reading, so in September the
+// largest share moves to Telegram. Solo holds the other channel alone.
+func writeActorWorld(t *testing.T, srv *chtest.Server, db *store.DB, wopts store.WriterOptions) {
+	t.Helper()
+	ctx := context.Background()
+	ids := strings.Fields(srv.Query(t, "SELECT channel_id FROM channel_snapshots WHERE has(["+
+		strings.Join(strings.Fields(srv.Query(t, "SELECT channel_id FROM channels FINAL WHERE source = 'bench' ORDER BY channel_id LIMIT 2 OFFSET 16")), ",")+
+		"], channel_id) GROUP BY channel_id ORDER BY max(subscribers) DESC"))
+	require.Len(t, ids, 2)
+	lion, err := strconv.ParseUint(ids[0], 10, 64)
+	require.NoError(t, err)
+	solo, err := strconv.ParseUint(ids[1], 10, 64)
+	require.NoError(t, err)
+	top, err := strconv.ParseUint(srv.Query(t, "SELECT max(subscribers) FROM channel_snapshots WHERE channel_id = "+ids[0]), 10, 64)
+	require.NoError(t, err)
+	require.Positive(t, top, "the bench channel has snapshots")
+	require.NoError(t, store.WriteAll(ctx, db, schema.TableActorAccounts, wopts,
+		schema.ActorAccount{ActorID: "lion-media", ActorName: "Lion Media", Platform: "telegram", ChannelID: lion, Handle: "lion", Version: 1},
+		schema.ActorAccount{ActorID: "lion-media", ActorName: "Lion Media", Platform: "twitter", ChannelID: twitterLion, Handle: "liontw", Version: 1},
+		schema.ActorAccount{ActorID: "solo", ActorName: "Solo", Platform: "telegram", ChannelID: solo, Handle: "solo", Version: 1}))
+	require.NoError(t, store.WriteAll(ctx, db, schema.TableAccountLinks, wopts,
+		schema.AccountLink{FromPlatform: "telegram", FromChannelID: lion, ToPlatform: "twitter", ToHandle: "liontw", ToChannelID: twitterLion,
+			Evidence: "handle_in_about", Confidence: 0.9, Status: "proposed", FirstSeenAt: time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC), Version: 1}))
+	var snaps []schema.ChannelSnapshot
+	for at := time.Date(2026, 7, 7, 12, 0, 0, 0, time.UTC); at.Month() == time.July; at = at.AddDate(0, 0, 7) {
+		snaps = append(snaps, schema.ChannelSnapshot{Platform: "twitter", ChannelID: twitterLion, SnapshotAt: at, Subscribers: 3 * top})
+	}
+	require.NoError(t, store.WriteAll(ctx, db, schema.TableChannelSnapshots, wopts, snaps...))
+}
+
+// twitterLion is the id of Lion Media's imported X/Twitter account.
+const twitterLion = 8_800_001
+
+// checkActorsSection compares the actors section of report.md and its chart data with the
+// actors tables.
+func checkActorsSection(t *testing.T, q func(string) string, md, dir, run string) {
+	t.Helper()
+	where := " FINAL WHERE run_id = '" + run + "' AND actor_id = 'lion-media'"
+	row := mdFigureRow(t, md, "Actors with the largest audiences", "Lion Media")
+	require.Equal(t, []string{"lion-media", "2", "telegram, twitter", q("SELECT sum(audience) FROM actors_accounts" + where)}, row[1:5])
+	order := strings.Fields(q("SELECT actor_id FROM actors_accounts FINAL WHERE run_id = '" + run + "' GROUP BY actor_id ORDER BY sum(audience) DESC, actor_id"))
+	require.Equal(t, []string{"lion-media", "solo"}, order, "Twitter's audience puts Lion Media first")
+	require.Less(t, strings.Index(md, "| Lion Media | lion-media |"), strings.Index(md, "| Solo | solo |"), "the larger audience first")
+	acc := strings.Split(q("SELECT audience, toDate(audience_at) FROM actors_accounts"+where+" AND platform = 'twitter'"), "\t")
+	row = mdFigureRow(t, md, "Accounts of the actors", "Lion Media", "twitter")
+	require.Equal(t, []string{"liontw", strconv.Itoa(twitterLion), Markdown("handle_in_about"), "0.90", "2026-07-02", acc[0]}, row[2:8])
+	require.True(t, strings.HasPrefix(row[8], acc[1]), "read at %q, want %s", row[8], acc[1])
+	require.Equal(t, Markdown("none (grouped by hand)"), mdFigureRow(t, md, "Accounts of the actors", "Solo")[4])
+
+	// The moves to Twitter in its first week read and back to Telegram in September, in
+	// the table and the chart's data.
+	const shares = "Audience share per platform by week, actor Lion Media"
+	moves := strings.Split(q("SELECT week, from_platform, to_platform, from_share_before, from_share_after, to_share_before, to_share_after FROM actors_moves"+
+		where+" ORDER BY week"), "\n")
+	require.Len(t, moves, 2)
+	for i, want := range [][]string{{"2026-07-06", "telegram", "twitter"}, {"*", "twitter", "telegram"}} {
+		m := strings.Split(moves[i], "\t")
+		if want[0] == "*" {
+			require.Greater(t, m[0], "2026-08-24", "the Twitter count stands for 28 days")
+			want[0] = m[0]
+		}
+		require.Equal(t, want, m[:3])
+		v := floats(t, strings.Join(m[3:], "\t"))
+		row = mdFigureRow(t, md, shares, "M"+strconv.Itoa(i+1))
+		require.Equal(t, []string{m[0], m[1], m[2], shareChange(v[0], v[1]), shareChange(v[2], v[3])}, row[1:6])
+	}
+	last := strings.Split(q("SELECT week, platform, share FROM actors_audience"+where+" ORDER BY week DESC, share DESC LIMIT 1"), "\t")
+	share := floats(t, last[2])
+	require.Contains(t, md, "Shares in the week of "+last[0]+": "+last[1]+" "+num(share[0], 3))
+	july := strings.Split(q("SELECT week, share FROM actors_audience"+where+" AND platform = 'twitter' ORDER BY week LIMIT 1"), "\t")
+	data, err := os.ReadFile(filepath.Join(dir, "actors-shares-1.csv"))
+	require.NoError(t, err)
+	wantShare := floats(t, july[1])
+	require.Contains(t, string(data), "\ntwitter,"+july[0]+","+strconv.FormatFloat(wantShare[0], 'g', -1, 64)+",")
+}
+
+// checkNetworkLayers compares the network section's layers with the run's edge tables.
+func checkNetworkLayers(t *testing.T, q func(string) string, md, run string) {
+	t.Helper()
+	where := " FINAL WHERE run_id = '" + run + "'"
+	mentions := strings.Fields(q("SELECT count(), sum(posts) FROM network_mentions" + where))
+	forwards := strings.Fields(q("SELECT count(), sum(posts) FROM network_edges" + where))
+	require.Equal(t, mentions, mdFigureRow(t, md, "Layers of the network", "mentions and t.me links")[1:3])
+	require.Equal(t, forwards, mdFigureRow(t, md, "Layers of the network", "forwards")[1:3])
+	require.Contains(t, md, "its mention and t.me-link layer "+mentions[0]+" edges")
+	require.Equal(t, mentions[0], mdCells(t, md, "mention and t.me-link edges")[1])
 }
 
 // The migration world: the bench data has neither links nor communities. Sixteen bench
@@ -279,6 +373,7 @@ func TestReportInClickHouse(t *testing.T) {
 	}
 	require.NoError(t, cw.Close(ctx))
 	writeMigrationWorld(t, srv, db, wopts)
+	writeActorWorld(t, srv, db, wopts)
 
 	p := job.Params{From: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Scope: job.Scope{Kind: job.ScopePlatform}}
 	d := p.To.Sub(p.From)
@@ -331,16 +426,20 @@ func TestReportInClickHouse(t *testing.T) {
 	}
 	require.NotContains(t, md, "\u202E")
 	require.NotContains(t, md, "<script")
-	for _, s := range []string{"headline", "coverage", "growth", "engagement", "events", "migration", "links", "network", "takedowns", "caveats"} {
+	for _, s := range []string{"headline", "coverage", "growth", "engagement", "events", "migration", "links", "network", "actors", "takedowns", "caveats"} {
 		require.Contains(t, sectionIDs(r), s)
 	}
 	checkMigrationSections(t, q, md, o.Runs["migration"])
 	checkPlatformShares(t, q, dir, o.Runs["migration"])
+	checkActorsSection(t, q, md, dir, o.Runs["actors"])
+	checkNetworkLayers(t, q, md, o.Runs["network"])
 	charts := RenderInBrowser(t, dir, countCharts(r))
 	require.GreaterOrEqual(t, charts["migration-levels"].Colours, 3, "named and other units' bars, and intervals: %+v", charts["migration-levels"])
 	marks := strings.Fields(q("SELECT uniqExact(toDate(event_at)) FROM migration_windows FINAL WHERE run_id = '" + o.Runs["migration"] + "'"))
 	require.Equal(t, marks[0], strconv.Itoa(charts["links-platform"].Dashed), "one dashed line per event day")
 	require.Equal(t, marks[0], strconv.Itoa(charts["links-community-1"].Dashed))
+	require.Equal(t, 2, charts["actors-shares-1"].Dashed, "one dashed line per move: %+v", charts["actors-shares-1"])
+	require.Equal(t, 2, charts["actors-shares-1"].Colours, "telegram and twitter: %+v", charts["actors-shares-1"])
 
 	// The manifest regenerates the same numbers; new data is named as a change.
 	man, err := ReadManifest(filepath.Join(dir, ManifestName))

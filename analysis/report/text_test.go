@@ -100,3 +100,25 @@ func lineHeader(md, row string) string {
 	}
 	return row
 }
+
+func TestRenderNearZeroNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		prec int
+		num  string
+		sign string
+	}{
+		{-1e-9, 4, "0.0000", "0.0000"},
+		{1e-9, 3, "0.000", "0.000"},
+		{-0.0, 1, "0.0", "0.0"},
+		{-0.00051, 3, "-0.001", "-0.001"},
+		{0.25, 2, "0.25", "+0.25"},
+	} {
+		require.Equal(t, tc.num, num(tc.v, tc.prec), "%v", tc.v)
+		require.Equal(t, tc.sign, signed(tc.v, tc.prec), "%v", tc.v)
+	}
+	require.Equal(t, "+0.002 (+0.2%)", change(1.002, 1, 3))
+	require.Equal(t, "0.000 (0.0%)", change(1+1e-12, 1, 3))
+	require.Equal(t, "0.000 (0.0%)", change(1-1e-12, 1, 3))
+	require.Equal(t, "0.0%", signedPct(-1e-9))
+}

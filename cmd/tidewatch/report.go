@@ -32,7 +32,9 @@ and over the comparison period, then writes into --out:
   report.html    the report: headline numbers against the comparison period,
                  coverage and method, audience growth, engagement, event
                  bursts, events and migration impact, link ecology, the
-                 forward network, takedowns and reincarnations, caveats;
+                 network (forwards, mentions and t.me links), cross-platform
+                 actors (accounts, audience share per platform by week,
+                 moves), takedowns and reincarnations, caveats;
                  inline SVG charts, no script, nothing fetched
   report.md      its Markdown twin
   *.csv          one per chart and table
