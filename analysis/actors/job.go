@@ -68,7 +68,7 @@ func Run(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 			werr := compute(ctx, db, o, scope, runID, &sum)
 			skip := ""
 			if werr == nil && len(sum.Actors) == 0 {
-				skip = "no actor has an account in scope (tidewatch actor add)"
+				skip = "no actor has an account in scope (tidewatch links actor create)"
 			}
 			moves := 0
 			for _, a := range sum.Actors {

@@ -108,7 +108,7 @@ Jobs:
            --gexf FILE also writes it for Gephi: network_nodes,
            network_edges, network_mentions, network_communities
 
-  actors   for every actor (tidewatch actor add), its accounts with the
+  actors   for every actor (tidewatch links actor create), its accounts with the
            evidence tying them (account links, confidence), its audience
            per platform week by week from collected and imported counts
            with each platform's share, and the weeks its audience moved
