@@ -89,6 +89,8 @@ type Collector struct {
 	syncReq     chan chan error
 	statsReq    chan chan Stats
 	wakeRate    time.Time
+	// wakeups counts the passes of the dispatcher's loop: one per event it waited for.
+	wakeups int
 
 	idleReq     chan chan struct{}
 	idleWaiters []chan struct{}

@@ -51,6 +51,8 @@ func (c *Collector) loop(ctx context.Context) error {
 		if stopping && c.inflight == 0 {
 			break
 		}
+		c.wakeups++
+		c.m.wakeups.Inc()
 		c.wakeRate = time.Time{}
 		if !stopping {
 			c.dispatch(workCtx)
@@ -147,16 +149,30 @@ func (c *Collector) nextDue() (time.Time, bool) {
 	return heads[0].Due, true
 }
 
-// nextFutureDue returns the due time of the earliest task not due yet. Tasks already due
-// but blocked wait for a token (the rate timer) or for a call to end (a result).
+// nextFutureDue returns the due time of the earliest task not due yet that this run will
+// start. Tasks already due but blocked wait for a token (the rate timer) or for a call to
+// end (a result). A one-shot run never starts work due after its horizon, so it must not
+// wake for it either: world time passes that work's due time while the run goes on, and a
+// timer for a time already past fires at once, on every pass, while calls are in flight.
 func (c *Collector) nextFutureDue() (time.Time, bool) {
 	now := c.schedNow()
 	for _, h := range c.sched.Queues() {
-		if h.Due.After(now) {
-			return h.Due, true
+		if !h.Due.After(now) {
+			continue
 		}
+		if c.pastHorizon(h.Due) {
+			// Queues come earliest first: every later one is past the horizon too.
+			return time.Time{}, false
+		}
+		return h.Due, true
 	}
 	return time.Time{}, false
+}
+
+// pastHorizon reports whether work due at t is left for a later run: in a one-shot run,
+// work due after the horizon.
+func (c *Collector) pastHorizon(t time.Time) bool {
+	return !c.horizon.IsZero() && t.After(c.horizon)
 }
 
 func (c *Collector) nothingDueNow() bool {
@@ -172,7 +188,7 @@ func (c *Collector) schedNow() time.Time {
 
 // clampDue moves an immediate due time t back to the horizon of a one-shot run.
 func (c *Collector) clampDue(t time.Time) time.Time {
-	if !c.horizon.IsZero() && t.After(c.horizon) {
+	if c.pastHorizon(t) {
 		return c.horizon
 	}
 	return t

@@ -21,6 +21,7 @@ type metrics struct {
 	parked            prometheus.Gauge
 	checkpoints       prometheus.Counter
 	checkpointSeconds prometheus.Histogram
+	wakeups           prometheus.Counter
 }
 
 // newMetrics makes the collector's metrics and registers them on reg (none when nil).
@@ -60,12 +61,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "tidewatch_collect_checkpoint_seconds", Help: "Time to flush the writers and save the state.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}),
+		wakeups: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tidewatch_collect_dispatcher_wakeups_total", Help: "Passes of the dispatcher's loop; a rate far above the call rate means it is spinning.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.calls, m.floods, m.floodSeconds, m.rows, m.posts, m.inflight, m.lag, m.channels, m.parked, m.checkpoints, m.checkpointSeconds} {
+	for _, c := range []prometheus.Collector{m.calls, m.floods, m.floodSeconds, m.rows, m.posts, m.inflight, m.lag, m.channels, m.parked, m.checkpoints, m.checkpointSeconds, m.wakeups} {
 		errs = append(errs, reg.Register(c))
 	}
 	return m, errors.Join(errs...)
@@ -82,7 +86,7 @@ type Stats struct {
 	BacklogIDs int
 	// Posts collected in this run; Calls made.
 	Posts, Calls int
-	// InFlight calls, Tasks queued, Due tasks due now.
+	// InFlight calls, Tasks queued, Due tasks the run may start now.
 	InFlight, Tasks, Due int
 	// Lag is how far the most overdue task is behind.
 	Lag time.Duration
@@ -90,6 +94,9 @@ type Stats struct {
 	Parked []ParkedPair
 	// Floods counts the flood waits of this run.
 	Floods int
+	// Wakeups counts the passes of the dispatcher's loop so far (answering this request
+	// is one of them).
+	Wakeups int
 }
 
 // ParkedPair is an (account, method) waiting out a flood wait.
@@ -116,7 +123,7 @@ func (c *Collector) Stats(ctx context.Context) (Stats, bool) {
 
 func (c *Collector) stats() Stats {
 	now := c.opts.Clock.Now()
-	s := Stats{Now: now, Pending: len(c.pending), Posts: c.summary.Posts, InFlight: c.inflight, Tasks: c.sched.Len(), Floods: c.summary.Floods}
+	s := Stats{Now: now, Pending: len(c.pending), Posts: c.summary.Posts, InFlight: c.inflight, Tasks: c.sched.Len(), Floods: c.summary.Floods, Wakeups: c.wakeups}
 	for _, n := range c.summary.Calls {
 		s.Calls += n
 	}
@@ -131,8 +138,11 @@ func (c *Collector) stats() Stats {
 			s.BacklogIDs += max(ch.Cursor-1-max(ch.LastID, ch.Floor), 0)
 		}
 	}
+	// Due counts the work this run may start now: in a one-shot run, nothing due after the
+	// horizon.
+	due := c.schedNow()
 	for _, h := range c.sched.Queues() {
-		if h.Due.After(now) {
+		if h.Due.After(due) {
 			break
 		}
 		s.Due += h.Len

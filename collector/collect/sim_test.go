@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -225,6 +227,24 @@ type postKey struct {
 	ID      int
 }
 
+// requireTextLength checks the stored text length of post k against the world: Telegram's
+// length in UTF-16 code units, the truth's for a post and the action's title for a service
+// message (whose text the collector takes from its action). It reports whether the text's
+// UTF-16 length differs from its number of code points (a character outside the BMP).
+func requireTextLength(t testing.TB, w *world.World, k postKey, tp world.TruthPost, postedAt time.Time, got uint32) bool {
+	t.Helper()
+	msgs, err := w.MessagesByID(k.Channel, postedAt, []int{k.ID})
+	require.NoError(t, err, "post %v in the world at %s", k, postedAt)
+	require.NotNil(t, msgs[0], "post %v visible when posted", k)
+	text := msgs[0].Text
+	units := len(utf16.Encode([]rune(text)))
+	if !tp.Service {
+		require.EqualValues(t, tp.TextLength, got, "%v text length against the truth", k)
+	}
+	require.EqualValues(t, units, got, "%v text length in UTF-16 code units of %q", k, text)
+	return units != utf8.RuneCountInString(text)
+}
+
 // truthRun is one collection of a simulated world compared with its truth.
 type truthRun struct {
 	channels int
@@ -363,6 +383,7 @@ func collectAndCompare(t testing.TB, run truthRun) {
 		}
 	}
 	require.Zero(t, missing, "posts missing")
+	unequal := 0
 	for k, p := range stored {
 		tp, ok := truthPosts[k]
 		require.True(t, ok, "stored post %v is not in the world", k)
@@ -377,8 +398,12 @@ func collectAndCompare(t testing.TB, run truthRun) {
 		if p.Deleted == 1 {
 			require.NotNil(t, tp.Deleted, "%v marked deleted but never deleted", k)
 		}
+		if requireTextLength(t, w, k, tp, p.PostedAt, p.TextLength) {
+			unequal++
+		}
 	}
-	t.Logf("posts: %d stored", len(stored))
+	require.Positive(t, unequal, "posts whose UTF-16 length differs from their count of code points")
+	t.Logf("posts: %d stored, %d with lengths that differ by unit", len(stored), unequal)
 
 	// Counters: each read equals the world's counters at the time of the read, and each post
 	// seen in time has its reads at every age the window reached, within tolerance plus a step.

@@ -2,9 +2,12 @@ package world
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/require"
 )
@@ -556,7 +559,57 @@ func TestConcurrentReaders(t *testing.T) {
 }
 
 func TestUTF16Len(t *testing.T) {
-	for s, n := range map[string]int{"": 0, "abc": 3, "café": 4, "новости": 7, "🔥": 2, "a🔥b": 4, "⚡️": 2} {
+	for s, n := range map[string]int{
+		"": 0, "abc": 3, "café": 4, "новости": 7, "🔥": 2, "a🔥b": 4, "⚡️": 2,
+		"cafe\u0301": 5, "新闻": 2, "𠮷野家": 4, "1\uFE0F\u20E3": 3,
+		"\U0001F468\u200D\U0001F469\u200D\U0001F467": 8,
+	} {
 		require.Equal(t, n, utf16Len(s), s)
+		require.Equal(t, len(utf16.Encode([]rune(s))), utf16Len(s), s)
 	}
+}
+
+// TestTextsMixScripts: the world's posts hold every kind of text whose length depends on
+// how it is counted, so a collector that counts bytes or code points instead of UTF-16 code
+// units (Telegram's unit of text lengths and entity offsets) fails the truth comparison.
+func TestTextsMixScripts(t *testing.T) {
+	w := small(t)
+	at := w.End().Add(-time.Second)
+	kinds := map[string]int{}
+	for _, ch := range w.chans {
+		if ch.statusAt(at.Unix()) != StatusActive {
+			continue
+		}
+		for _, s := range visibleDesc(w, ch, at.Unix()) {
+			if s.text == "" {
+				continue
+			}
+			require.Equal(t, len(utf16.Encode([]rune(s.text))), utf16Len(s.text), s.text)
+			for _, k := range textKinds(s.text) {
+				kinds[k]++
+			}
+		}
+	}
+	t.Logf("texts by kind: %v", kinds)
+	for _, k := range []string{"outside the BMP", "starts outside the BMP", "zero-width joiner", "combining mark", "CJK"} {
+		require.Positive(t, kinds[k], "texts with %s", k)
+	}
+}
+
+// textKinds names the kinds of characters in s that make its lengths differ.
+func textKinds(s string) []string {
+	var out []string
+	add := func(ok bool, k string) {
+		if ok && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	for i, r := range s {
+		add(r > 0xFFFF, "outside the BMP")
+		add(i == 0 && r > 0xFFFF, "starts outside the BMP")
+		add(r == '\u200D', "zero-width joiner")
+		add(unicode.In(r, unicode.Mn, unicode.Me), "combining mark")
+		add(unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana), "CJK")
+	}
+	return out
 }

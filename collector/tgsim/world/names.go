@@ -22,8 +22,20 @@ ceasefire talks summit sanctions embassy visa refugees camp shelter winter summe
 north south east west river bridge road port airport station tower square palace
 photo album collection exclusive rare unseen original translated subtitles full version`)
 
-var exoticWords = strings.Fields(`café déjà naïve señal über straße новости правда канал
-срочно видео ʿājil akhbār 🔥 ⚡ 📢 🇺🇦 🇷🇺 ❗ 👇 ✅ 🚨`)
+// exoticWords are the words whose lengths differ in bytes, code points and UTF-16 code
+// units: accented Latin and Cyrillic, emoji inside and outside the BMP, flags, CJK (one
+// ideograph outside the BMP), and, written with escapes, combining marks, zero-width
+// joiner sequences, a skin tone and a keycap.
+var exoticWords = append(strings.Fields(`café déjà naïve señal über straße новости правда канал
+срочно видео ʿājil akhbār 🔥 ⚡ 📢 🇺🇦 🇷🇺 ❗ 👇 ✅ 🚨 新闻 速報 ニュース 뉴스 𠮷野家`),
+	"cafe\u0301",    // e + combining acute
+	"n\u0303o",      // n + combining tilde
+	"й\u0306\u0308", // two combining marks on a Cyrillic letter
+	"\U0001F468\u200D\U0001F469\u200D\U0001F467", // family: three emoji joined by ZWJ
+	"\U0001F3F3\uFE0F\u200D\U0001F308",           // rainbow flag: emoji, VS16, ZWJ, emoji
+	"\U0001F469\U0001F3FD\u200D\U0001F4BB",       // woman technologist, medium skin tone
+	"1\uFE0F\u20E3",                              // keycap one: digit, VS16, combining keycap
+)
 
 var adjectives = strings.Fields(`red black white free true real daily global urgent open silent iron golden
 northern eastern southern western new old young brave wild lone hidden deep dark bright
