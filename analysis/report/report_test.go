@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -378,7 +380,11 @@ func TestReportInClickHouse(t *testing.T) {
 	p := job.Params{From: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Scope: job.Scope{Kind: job.ScopePlatform}}
 	d := p.To.Sub(p.From)
 	prevP := job.Params{From: p.From.Add(-d), To: p.From, Scope: p.Scope}
-	meta := job.Meta{CodeVersion: "test", ConfigHash: "cfg", Writer: wopts}
+	// A clock that ticks a second at every reading, so the runs' times (and the golden
+	// report.md) are the same at every run.
+	var tick atomic.Int64
+	now := func() time.Time { return time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second) }
+	meta := job.Meta{CodeVersion: "test", ConfigHash: "cfg", Writer: wopts, Now: now}
 	o := Options{Params: p, Compare: Period{From: prevP.From, To: prevP.To, Label: "previous"},
 		Runs: runJobs(t, db, p, meta), CompareRuns: runJobs(t, db, prevP, meta), CodeVersion: "test", ConfigHash: "cfg"}
 	r, err := Build(ctx, db, o)
@@ -461,6 +467,7 @@ func TestReportInClickHouse(t *testing.T) {
 	r2, md2 := again()
 	require.Empty(t, r2.Changes)
 	require.Equal(t, withoutGenerated(md), withoutGenerated(md2))
+	checkGolden(t, md)
 
 	pw, err := store.NewWriter[schema.Post](db, schema.TablePosts, wopts)
 	require.NoError(t, err)
@@ -508,3 +515,25 @@ func countCharts(r *Report) int {
 var generatedLine = regexp.MustCompile(`(?m)^- Generated: .*$`)
 
 func withoutGenerated(md string) string { return generatedLine.ReplaceAllString(md, "") }
+
+var update = flag.Bool("update", false, "rewrite testdata/report.golden.md")
+
+// anyRunID matches a run id (job, start time, random bits) anywhere in a text.
+var anyRunID = regexp.MustCompile(`\b[a-z]+-\d{8}T\d{6}Z-[0-9a-f]{12}\b`)
+
+// checkGolden compares report.md of the fixed dataset with testdata/report.golden.md, the
+// run ids (random) and the generation time left out: any change of a number, a section or
+// its wording shows in the diff. go test ./analysis/report -run InClickHouse -update
+// rewrites it after a change that is meant.
+func checkGolden(t *testing.T, md string) {
+	t.Helper()
+	got := anyRunID.ReplaceAllString(withoutGenerated(md), "RUN")
+	path := filepath.Join("testdata", "report.golden.md")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "no golden file: run with -update")
+	require.Equal(t, string(want), got, "report.md differs from %s", path)
+}
