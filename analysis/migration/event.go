@@ -50,59 +50,102 @@ type postsRow struct {
 	Forwarded uint64    `ch:"forwarded"`
 }
 
-// measureEvent measures every community and platform around event e: its window row and
-// its interrupted time series.
-func measureEvent(ctx context.Context, db *store.DB, batches []job.Batch, u units, e schema.Event, w window,
-	lifetimes []schema.TakedownLifetime, known []job.Key) ([]schema.MigrationWindow, []schema.MigrationWindowShare, []schema.MigrationITS, error) {
-	series := map[unitKey]*unitSeries{}
-	get := func(k unitKey) *unitSeries {
-		s := series[k]
-		if s == nil {
-			s = newUnitSeries()
-			series[k] = s
+// eventSeries is what the measurement of one event gathers, unit by unit.
+type eventSeries struct {
+	e      schema.Event
+	w      window
+	series map[unitKey]*unitSeries
+}
+
+func (es *eventSeries) get(k unitKey) *unitSeries {
+	s := es.series[k]
+	if s == nil {
+		s = newUnitSeries()
+		es.series[k] = s
+	}
+	return s
+}
+
+// each calls fn with the series of every unit channel k counts toward.
+func (es *eventSeries) each(u units, k job.Key, fn func(*unitSeries)) {
+	plat, coms := u.of(k)
+	fn(es.get(unitKey{LevelPlatform, plat}))
+	for _, c := range coms {
+		fn(es.get(unitKey{LevelCommunity, c}))
+	}
+}
+
+func (w window) inPre(t time.Time) bool  { return !t.Before(w.preFrom) && t.Before(w.preTo) }
+func (w window) inPost(t time.Time) bool { return !t.Before(w.postFrom) && t.Before(w.postTo) }
+
+// eventResult is what one event's measurement gives: a window row and a link mix per unit,
+// and their time series.
+type eventResult struct {
+	windows []schema.MigrationWindow
+	shares  []schema.MigrationWindowShare
+	its     []schema.MigrationITS
+}
+
+// measureEvents measures every community and platform around every event. The daily links
+// and posts of the channels are read once, a batch of channels at a time, over the span of
+// all the events' windows, and each day is counted toward the events whose windows hold it.
+func measureEvents(ctx context.Context, db *store.DB, batches []job.Batch, u units, events []schema.Event, wins []window,
+	lifetimes []schema.TakedownLifetime, known []job.Key) ([]eventResult, error) {
+	evs := make([]*eventSeries, len(events))
+	var lo, hi time.Time
+	for i, e := range events {
+		es := &eventSeries{e: e, w: wins[i], series: map[unitKey]*unitSeries{}}
+		evs[i] = es
+		for _, k := range known {
+			es.each(u, k, func(s *unitSeries) { s.members[k] = true })
 		}
-		return s
-	}
-	each := func(k job.Key, fn func(*unitSeries)) {
-		plat, coms := u.of(k)
-		fn(get(unitKey{LevelPlatform, plat}))
-		for _, c := range coms {
-			fn(get(unitKey{LevelCommunity, c}))
-		}
-	}
-	for _, k := range known {
-		each(k, func(s *unitSeries) { s.members[k] = true })
-	}
-	if w.reason == "" {
-		inPre := func(t time.Time) bool { return !t.Before(w.preFrom) && t.Before(w.preTo) }
-		inPost := func(t time.Time) bool { return !t.Before(w.postFrom) && t.Before(w.postTo) }
-		err := eachLinks(ctx, db, batches, "toDate", w.preFrom, w.postTo, func(r *linkRow) error {
-			d := r.Bucket.UTC()
-			if !inPre(d) && !inPost(d) {
-				return nil // the washout
+		if es.w.reason == "" {
+			if lo.IsZero() || es.w.preFrom.Before(lo) {
+				lo = es.w.preFrom
 			}
+			if es.w.postTo.After(hi) {
+				hi = es.w.postTo
+			}
+		}
+	}
+	// holding lists the events whose pre or post window holds day d.
+	holding := func(d time.Time, fn func(es *eventSeries, pre bool)) {
+		for _, es := range evs {
+			if es.w.reason != "" {
+				continue
+			}
+			if pre := es.w.inPre(d); pre || es.w.inPost(d) {
+				fn(es, pre)
+			}
+		}
+	}
+	if !lo.IsZero() {
+		err := eachLinks(ctx, db, batches, "toDate", lo, hi, func(r *linkRow) error {
+			d := r.Bucket.UTC()
 			k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
-			each(k, func(s *unitSeries) {
-				s.members[k] = true
-				cw := s.links[k]
-				if cw == nil {
-					cw = &chanWindow{pre: map[string]uint64{}, post: map[string]uint64{}}
-					s.links[k] = cw
-				}
-				if inPre(d) {
-					cw.pre[r.Destination] += r.Links
-				} else {
-					cw.post[r.Destination] += r.Links
-				}
-				s.dayLinks[d] += r.Links
-				if r.Destination == e.Platform {
-					s.dayEvent[d] += r.Links
-				}
+			holding(d, func(es *eventSeries, pre bool) {
+				es.each(u, k, func(s *unitSeries) {
+					s.members[k] = true
+					cw := s.links[k]
+					if cw == nil {
+						cw = &chanWindow{pre: map[string]uint64{}, post: map[string]uint64{}}
+						s.links[k] = cw
+					}
+					if pre {
+						cw.pre[r.Destination] += r.Links
+					} else {
+						cw.post[r.Destination] += r.Links
+					}
+					s.dayLinks[d] += r.Links
+					if r.Destination == es.e.Platform {
+						s.dayEvent[d] += r.Links
+					}
+				})
 			})
 			return nil
 		})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		for _, b := range batches {
 			cond, args := b.Filter()
@@ -114,44 +157,41 @@ WHERE kind = 'post' AND posted_at >= toDateTime(?) AND posted_at < toDateTime(?)
 GROUP BY platform, channel_id, day`
 			err := store.Each(ctx, db, q, func(r *postsRow) error {
 				d := r.Day.UTC()
-				if !inPre(d) && !inPost(d) {
-					return nil
-				}
 				k := job.Key{Platform: r.Platform, ChannelID: r.ChannelID}
-				each(k, func(s *unitSeries) {
-					s.members[k] = true
-					s.dayPosts[d] += r.Organic + r.Forwarded
-					s.dayFwd[d] += r.Forwarded
+				holding(d, func(es *eventSeries, _ bool) {
+					es.each(u, k, func(s *unitSeries) {
+						s.members[k] = true
+						s.dayPosts[d] += r.Organic + r.Forwarded
+						s.dayFwd[d] += r.Forwarded
+					})
 				})
 				return nil
-			}, append([]any{w.preFrom.Unix(), w.postTo.Unix()}, args...)...)
+			}, append([]any{lo.Unix(), hi.Unix()}, args...)...)
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, err
 			}
 		}
 	}
-	keys := make([]unitKey, 0, len(series))
-	for k := range series {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].level != keys[j].level {
-			return keys[i].level < keys[j].level
+	out := make([]eventResult, len(evs))
+	for i, es := range evs {
+		keys := make([]unitKey, 0, len(es.series))
+		for k := range es.series {
+			keys = append(keys, k)
 		}
-		return keys[i].unit < keys[j].unit
-	})
-	var (
-		wins   []schema.MigrationWindow
-		shares []schema.MigrationWindowShare
-		its    []schema.MigrationITS
-	)
-	for _, k := range keys {
-		wr, sr, ir := measureUnit(e, w, k, series[k], u, lifetimes)
-		wins = append(wins, wr)
-		shares = append(shares, sr...)
-		its = append(its, ir...)
+		sort.Slice(keys, func(a, b int) bool {
+			if keys[a].level != keys[b].level {
+				return keys[a].level < keys[b].level
+			}
+			return keys[a].unit < keys[b].unit
+		})
+		for _, k := range keys {
+			wr, sr, ir := measureUnit(es.e, es.w, k, es.series[k], u, lifetimes)
+			out[i].windows = append(out[i].windows, wr)
+			out[i].shares = append(out[i].shares, sr...)
+			out[i].its = append(out[i].its, ir...)
+		}
 	}
-	return wins, shares, its, nil
+	return out, nil
 }
 
 // sortedMembers lists a unit's channels in order.

@@ -195,12 +195,17 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		win := windowsOf(e.EventAt, o)
-		ws, shares, its, err := measureEvent(ctx, db, batches, u, e, win, lifetimes, known)
-		if err != nil {
-			return fmt.Errorf("event %s: %w", e.EventID, err)
-		}
+	wins := make([]window, len(events))
+	for i, e := range events {
+		wins[i] = windowsOf(e.EventAt, o)
+	}
+	results, err := measureEvents(ctx, db, batches, u, events, wins, lifetimes, known)
+	if err != nil {
+		return err
+	}
+	for i, e := range events {
+		win := wins[i]
+		ws, shares, its := results[i].windows, results[i].shares, results[i].its
 		for i := range ws {
 			ws[i].RunID = runID
 		}
