@@ -1,10 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/schema"
@@ -159,8 +162,66 @@ func (b *builder) growthTrajectories(id string, keys []job.Key) (Figure, error) 
 		f.Empty = "The growth series of the top movers hold no days outside gaps."
 		return f, nil
 	}
+	tl, err := b.growthTimeline(id, ids)
+	if err != nil {
+		return f, err
+	}
+	chart.Marks = tl.marks
+	f.Query += ";\n" + tl.query
+	if len(tl.table.Rows) > 0 {
+		f.Table = tl.table
+		f.Caption += " Dashed lines: the registry events (E1, E2, ...) and these channels' audience jumps (J1, J2, ...) that the table names."
+	}
 	f.Chart = chart
 	return f, nil
+}
+
+// timelineRow is a registry event or an audience jump on the trajectories' time axis.
+type timelineRow struct {
+	At     time.Time `ch:"at"`
+	What   string    `ch:"what"`
+	Name   string    `ch:"name"`
+	Factor float64   `ch:"factor"`
+}
+
+// growthTimeline reads the registry events of the range and the PELT jumps of the charted
+// channels, as marks: one per day, the names of a day's events and jumps together.
+func (b *builder) growthTimeline(id string, ids []string) (linkMarks, error) {
+	from, to := b.o.Params.From.Unix(), b.o.Params.To.Unix()
+	q := "SELECT event_at AS at, 'event' AS what, concat(toString(kind), ' ', event_id) AS name, 0 AS factor FROM " + b.table(schema.TableEvents) +
+		" FINAL WHERE deleted = 0 AND event_at >= toDateTime(" + strconv.FormatInt(from, 10) + ") AND event_at < toDateTime(" + strconv.FormatInt(to, 10) + ")" +
+		" UNION ALL SELECT toDateTime(day) AS at, 'jump' AS what, concat(platform, ':', toString(channel_id)) AS name, factor FROM " + b.table(schema.TableGrowthJumps) +
+		" FINAL WHERE " + runIs(id) + " AND method = 'pelt' AND has([" + strings.Join(ids, ", ") + "], concat(platform, ':', toString(channel_id)))"
+	out := linkMarks{query: q}
+	rows, err := selectRows[timelineRow](b, q)
+	if err != nil {
+		return out, err
+	}
+	slices.SortStableFunc(rows, func(a, c timelineRow) int {
+		return cmp.Or(a.At.Compare(c.At), cmp.Compare(a.What, c.What), cmp.Compare(a.Name, c.Name))
+	})
+	out.table = &Table{Columns: []string{"mark", "day", "what", "event or channel", "jump factor"}, Text: []bool{false, false, false, true, false}}
+	byDay := map[string]int{}
+	events, jumps := 0, 0
+	for _, r := range rows {
+		var name, factor string
+		if r.What == "event" {
+			events++
+			name, factor = "E"+strconv.Itoa(events), ""
+		} else {
+			jumps++
+			name, factor = "J"+strconv.Itoa(jumps), num(r.Factor, 2)
+		}
+		out.table.Rows = append(out.table.Rows, []string{name, day(r.At), r.What, Clean(r.Name, MaxCell), factor})
+		d := day(r.At)
+		if k, ok := byDay[d]; ok {
+			out.marks[k].Label += " " + name
+			continue
+		}
+		byDay[d] = len(out.marks)
+		out.marks = append(out.marks, Mark{X: float64(r.At.Unix()), Label: name})
+	}
+	return out, nil
 }
 
 func (b *builder) growthJumps(id string) (Figure, error) {

@@ -383,7 +383,9 @@ func TestReportInClickHouse(t *testing.T) {
 	// A clock that ticks a second at every reading, so the runs' times (and the golden
 	// report.md) are the same at every run.
 	var tick atomic.Int64
-	now := func() time.Time { return time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second) }
+	now := func() time.Time {
+		return time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second)
+	}
 	meta := job.Meta{CodeVersion: "test", ConfigHash: "cfg", Writer: wopts, Now: now}
 	o := Options{Params: p, Compare: Period{From: prevP.From, To: prevP.To, Label: "previous"},
 		Runs: runJobs(t, db, p, meta), CompareRuns: runJobs(t, db, prevP, meta), CodeVersion: "test", ConfigHash: "cfg"}
