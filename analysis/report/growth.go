@@ -184,12 +184,12 @@ type timelineRow struct {
 	Factor float64   `ch:"factor"`
 }
 
-// growthTimeline reads the registry events of the range and the PELT jumps of the charted
-// channels, as marks: one per day, the names of a day's events and jumps together.
+// growthTimeline reads the registry events of the range (recorded or imported, not the
+// status changes the collector detected) and the PELT jumps of the charted channels, as marks: one per day, the names of a day's events and jumps together.
 func (b *builder) growthTimeline(id string, ids []string) (linkMarks, error) {
 	from, to := b.o.Params.From.Unix(), b.o.Params.To.Unix()
 	q := "SELECT event_at AS at, 'event' AS what, concat(toString(kind), ' ', event_id) AS name, 0 AS factor FROM " + b.table(schema.TableEvents) +
-		" FINAL WHERE deleted = 0 AND event_at >= toDateTime(" + strconv.FormatInt(from, 10) + ") AND event_at < toDateTime(" + strconv.FormatInt(to, 10) + ")" +
+		" FINAL WHERE deleted = 0 AND has(" + quoteList(job.DefaultEventOrigins) + ", origin) AND event_at >= toDateTime(" + strconv.FormatInt(from, 10) + ") AND event_at < toDateTime(" + strconv.FormatInt(to, 10) + ")" +
 		" UNION ALL SELECT toDateTime(day) AS at, 'jump' AS what, concat(platform, ':', toString(channel_id)) AS name, factor FROM " + b.table(schema.TableGrowthJumps) +
 		" FINAL WHERE " + runIs(id) + " AND method = 'pelt' AND has([" + strings.Join(ids, ", ") + "], concat(platform, ':', toString(channel_id)))"
 	out := linkMarks{query: q}
@@ -279,4 +279,13 @@ func finiteOr(v, alt float64) float64 {
 		return alt
 	}
 	return v
+}
+
+// quoteList is a ClickHouse array literal of quoted strings.
+func quoteList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = quote(v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
