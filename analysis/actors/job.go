@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
@@ -105,8 +104,6 @@ type weekRow struct {
 	Subs      uint64    `ch:"subs"`
 	At        time.Time `ch:"at"`
 }
-
-func normHandle(h string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@")) }
 
 func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, runID string, sum *Summary) error {
 	cond, args := scope.Filter()
@@ -217,7 +214,7 @@ func evidence(accs []accountRow, links []linkRow, runID string) []schema.ActorsA
 	}
 	find := func(platform string, id uint64, handle string) int {
 		for i, a := range accs {
-			if a.Platform == platform && ((id != 0 && a.ChannelID == id) || (handle != "" && normHandle(a.Handle) == normHandle(handle))) {
+			if a.Platform == platform && ((id != 0 && a.ChannelID == id) || (handle != "" && job.Handle(a.Handle) == job.Handle(handle))) {
 				return i
 			}
 		}

@@ -29,6 +29,15 @@ GROUP BY platform, channel_id, toDate(snapshot_at)
 ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), from.Unix(), to.Unix(), cond)
 }
 
+// NotForwarded is a condition on rows keyed by (platform, channel_id, post_id), such as
+// post_links, that leaves out those of forwarded posts (their text is their source's): the
+// forwarded posts of [from, to) of the channels cond keeps. Its arguments are cond's.
+func NotForwarded(db *store.DB, cond string, from, to time.Time) string {
+	return fmt.Sprintf(`(platform, channel_id, post_id) NOT IN (SELECT platform, channel_id, post_id FROM %s
+      WHERE fwd_channel_id != 0 AND posted_at >= toDateTime(%d) AND posted_at < toDateTime(%d) AND (%s))`,
+		db.Table(schema.TablePosts), from.Unix(), to.Unix(), cond)
+}
+
 // Memberships maps each channel to the communities it belongs to now (the latest version
 // of each membership, removed ones left out), each list sorted.
 func Memberships(ctx context.Context, db *store.DB) (map[Key][]string, error) {

@@ -9,6 +9,7 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,6 +129,14 @@ type Key struct {
 	ChannelID uint64 `ch:"channel_id"`
 }
 
+// Compare orders keys by platform, then channel id.
+func (k Key) Compare(o Key) int {
+	return cmp.Or(cmp.Compare(k.Platform, o.Platform), cmp.Compare(k.ChannelID, o.ChannelID))
+}
+
+// Handle is a handle as jobs compare them: trimmed, without a leading "@", lowercased.
+func Handle(h string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@")) }
+
 // Channels is a resolved scope: the channels it covers, or every channel (All) of the
 // listed platforms (every platform when Platforms is empty).
 type Channels struct {
@@ -170,7 +179,7 @@ func Resolve(ctx context.Context, db *store.DB, s Scope) (Channels, error) {
 			if n, perr := strconv.ParseUint(v, 10, 64); perr == nil {
 				ids = append(ids, n)
 			} else {
-				handles = append(handles, strings.ToLower(strings.TrimPrefix(v, "@")))
+				handles = append(handles, Handle(v))
 			}
 		}
 		if ids == nil {

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
 	"github.com/tidewatch/tidewatch/analysis/stats"
@@ -18,7 +19,7 @@ import (
 type didUnit struct {
 	key              job.Key
 	pre, post, slope float64
-	// gap is the post window's mean distance from the pre window's linear trend.
+	// gap is the post window's mean distance from the pre window's least-squares line.
 	gap     float64
 	treated bool
 	matches int
@@ -31,17 +32,12 @@ type audienceRow struct {
 	Subs      uint64    `ch:"subs"`
 }
 
-// normHandle is a handle as compared with an event's targets: without "@", lowercased.
-func normHandle(h string) string {
-	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@"))
-}
-
 // treatedChannels are the channels in scope with an account link (not rejected) to one of
 // the event's target accounts on its platform.
 func treatedChannels(ctx context.Context, db *store.DB, cond string, args []any, e schema.Event) (map[job.Key]bool, error) {
 	targets := make([]string, 0, len(e.Targets))
 	for _, t := range e.Targets {
-		targets = append(targets, normHandle(t))
+		targets = append(targets, job.Handle(t))
 	}
 	// The scope's condition is on platform and channel_id: the link's from side.
 	q := `SELECT platform, channel_id FROM (
@@ -76,7 +72,7 @@ func diffInDiff(ctx context.Context, db *store.DB, cond string, args []any, e sc
 	if err != nil {
 		return row, nil, err
 	}
-	days := map[job.Key]*[2][]point{}
+	days := map[job.Key]*[2]series{}
 	q := job.DailyAudienceQuery(db, cond, w.preFrom, w.postTo)
 	err = store.Each(ctx, db, q, func(r *audienceRow) error {
 		at := r.At.UTC()
@@ -93,10 +89,11 @@ func diffInDiff(ctx context.Context, db *store.DB, cond string, args []any, e sc
 		}
 		d := days[k]
 		if d == nil {
-			d = &[2][]point{}
+			d = &[2]series{}
 			days[k] = d
 		}
-		d[side] = append(d[side], point{t: at.Sub(w.preFrom).Hours() / 24, v: math.Log(float64(r.Subs))})
+		d[side].t = append(d[side].t, at.Sub(w.preFrom).Hours()/24)
+		d[side].v = append(d[side].v, math.Log(float64(r.Subs)))
 		return nil
 	}, args...)
 	if err != nil {
@@ -104,22 +101,25 @@ func diffInDiff(ctx context.Context, db *store.DB, cond string, args []any, e sc
 	}
 	var treatedUnits, pool []*didUnit
 	for k, d := range days {
-		if len(d[0]) < MinUnitDays || len(d[1]) < MinUnitDays {
+		if len(d[0].t) < MinUnitDays || len(d[1].t) < MinUnitDays {
 			continue
 		}
-		slope, ok := slopeOf(d[0])
-		if !ok {
+		// The pre window's trend; its days are distinct, so it has a slope.
+		a, slope := stat.LinearRegression(d[0].t, d[0].v, nil, false)
+		if math.IsNaN(slope) || math.IsInf(slope, 0) {
 			continue
 		}
-		du := &didUnit{key: k, pre: meanOf(d[0]), post: meanOf(d[1]), slope: slope, treated: treated[k]}
-		du.gap = gapOf(d[0], d[1], slope)
+		du := &didUnit{key: k, pre: stat.Mean(d[0].v, nil), post: stat.Mean(d[1].v, nil), slope: slope, treated: treated[k]}
+		for i, t := range d[1].t {
+			du.gap += (d[1].v[i] - (a + slope*t)) / float64(len(d[1].t))
+		}
 		if du.treated {
 			treatedUnits = append(treatedUnits, du)
 		} else {
 			pool = append(pool, du)
 		}
 	}
-	byKey := func(a, b *didUnit) int { return compareKeys(a.key, b.key) }
+	byKey := func(a, b *didUnit) int { return a.key.Compare(b.key) }
 	slices.SortFunc(treatedUnits, byKey)
 	slices.SortFunc(pool, byKey)
 	if len(treatedUnits) < 2 || len(pool) < 2 {
@@ -210,65 +210,8 @@ func sdOf(us []*didUnit, f func(*didUnit) float64) float64 {
 	return sd
 }
 
-type point struct{ t, v float64 }
-
-func meanOf(ps []point) float64 {
-	s := 0.0
-	for _, p := range ps {
-		s += p.v
-	}
-	return s / float64(len(ps))
-}
-
-// slopeOf is the least-squares slope of v on t.
-func slopeOf(ps []point) (float64, bool) {
-	var mt, mv float64
-	for _, p := range ps {
-		mt += p.t
-		mv += p.v
-	}
-	n := float64(len(ps))
-	mt, mv = mt/n, mv/n
-	var sxy, sxx float64
-	for _, p := range ps {
-		sxy += (p.t - mt) * (p.v - mv)
-		sxx += (p.t - mt) * (p.t - mt)
-	}
-	if sxx == 0 {
-		return 0, false
-	}
-	return sxy / sxx, true
-}
-
-// gapOf is the mean of the post points' distance from the line through the pre points
-// with the given slope.
-func gapOf(pre, post []point, slope float64) float64 {
-	var mt float64
-	for _, p := range pre {
-		mt += p.t
-	}
-	mt /= float64(len(pre))
-	a := meanOf(pre) - slope*mt
-	g := 0.0
-	for _, p := range post {
-		g += p.v - (a + slope*p.t)
-	}
-	return g / float64(len(post))
-}
-
-func compareKeys(a, b job.Key) int {
-	switch {
-	case a.Platform < b.Platform:
-		return -1
-	case a.Platform > b.Platform:
-		return 1
-	case a.ChannelID < b.ChannelID:
-		return -1
-	case a.ChannelID > b.ChannelID:
-		return 1
-	}
-	return 0
-}
+// series is one window's days (t, days since the pre window's start) and log audiences.
+type series struct{ t, v []float64 }
 
 func b2u(b bool) uint8 {
 	if b {

@@ -2,14 +2,15 @@ package migration
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/tidewatch/tidewatch/analysis/job"
@@ -200,21 +201,7 @@ func sortedMembers(s *unitSeries) []job.Key {
 	for k := range s.members {
 		out = append(out, k)
 	}
-	slices.SortFunc(out, func(a, b job.Key) int {
-		if a.Platform != b.Platform {
-			if a.Platform < b.Platform {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case a.ChannelID < b.ChannelID:
-			return -1
-		case a.ChannelID > b.ChannelID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, job.Key.Compare)
 	return out
 }
 
@@ -281,7 +268,7 @@ func measureUnit(e schema.Event, w window, k unitKey, s *unitSeries, u units, li
 	slices.Sort(dests)
 	var shares []schema.MigrationWindowShare
 	if row.LinksPre < MinWindowLinks || row.LinksPost < MinWindowLinks {
-		row.Reason = "too few links for a link mix: " + itoa(row.LinksPre) + " before, " + itoa(row.LinksPost) + " after; each window needs " + itoa(MinWindowLinks)
+		row.Reason = fmt.Sprintf("too few links for a link mix: %d before, %d after; each window needs %d", row.LinksPre, row.LinksPost, MinWindowLinks)
 	} else {
 		pre, post := mixes(chans, dests, nil)
 		for i, d := range dests {
@@ -308,8 +295,6 @@ func measureUnit(e schema.Event, w window, k unitKey, s *unitSeries, u units, li
 	its = append(its, fitITS(e, w, k, row.Concerned, OutcomeForwarded, everyDay(w, s.dayFwd)))
 	return row, shares, its
 }
-
-func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // newChannels counts a unit's channels created in each window and their median lifetime.
 func newChannels(row *schema.MigrationWindow, k unitKey, u units, lifetimes []schema.TakedownLifetime) {
@@ -403,7 +388,7 @@ func bootstrapJS(chans []*chanWindow, dests []string, seed uint64) (lo, hi float
 			pick[r.IntN(len(chans))]++
 		}
 		pre, post := mixes(chans, dests, pick)
-		if s1, s2 := sum(pre), sum(post); s1 == 0 || s2 == 0 {
+		if floats.Sum(pre) == 0 || floats.Sum(post) == 0 {
 			continue
 		}
 		js = append(js, stat.JensenShannon(pre, post))
@@ -413,14 +398,6 @@ func bootstrapJS(chans []*chanWindow, dests []string, seed uint64) (lo, hi float
 	}
 	slices.Sort(js)
 	return stat.Quantile(0.025, stat.LinInterp, js, nil), stat.Quantile(0.975, stat.LinInterp, js, nil)
-}
-
-func sum(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s
 }
 
 // seedOf derives a bootstrap seed from the event and the unit, so reruns agree.

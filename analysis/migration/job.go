@@ -175,12 +175,12 @@ func compute(ctx context.Context, db *store.DB, o Options, scope job.Channels, r
 	if err != nil {
 		return err
 	}
-	n, rows, known, err := writeShares(ctx, db, o, batches, u, runID)
+	rows, known, err := writeShares(ctx, db, o, batches, u, runID)
 	if err != nil {
 		return err
 	}
-	sum.Channels, sum.ShareRows = n, rows
-	if n == 0 {
+	sum.Channels, sum.ShareRows = len(known), rows
+	if len(known) == 0 {
 		return nil
 	}
 	events, err := job.Events(ctx, db, o.Params.From, o.Params.To)
@@ -316,10 +316,9 @@ const linkFilter = "link_kind IN ('url', 'invite') AND source_kind NOT IN ('abou
 func ownLinksQuery(db *store.DB, bucket, cond string, from, to time.Time) string {
 	return fmt.Sprintf(`SELECT platform, channel_id, %[1]s(posted_at) AS bucket, toString(dest_platform) AS destination, uniqExact(post_id, url) AS links
 FROM %[2]s
-WHERE posted_at >= toDateTime(%[4]d) AND posted_at < toDateTime(%[5]d) AND %[6]s AND (%[7]s)
-  AND (platform, channel_id, post_id) NOT IN (SELECT platform, channel_id, post_id FROM %[3]s
-      WHERE fwd_channel_id != 0 AND posted_at >= toDateTime(%[4]d) AND posted_at < toDateTime(%[5]d) AND (%[7]s))
-GROUP BY platform, channel_id, bucket, destination`, bucket, db.Table(schema.TablePostLinks), db.Table(schema.TablePosts), from.Unix(), to.Unix(), linkFilter, cond)
+WHERE posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND %[5]s AND (%[6]s)
+  AND %[7]s
+GROUP BY platform, channel_id, bucket, destination`, bucket, db.Table(schema.TablePostLinks), from.Unix(), to.Unix(), linkFilter, cond, job.NotForwarded(db, cond, from, to))
 }
 
 type linkRow struct {
@@ -349,11 +348,12 @@ type shareKey struct {
 	week        time.Time
 }
 
-// writeShares writes the weekly outlink shares of every channel, community and platform.
-func writeShares(ctx context.Context, db *store.DB, o Options, batches []job.Batch, u units, runID string) (channels, rows int, known []job.Key, err error) {
+// writeShares writes the weekly outlink shares of every channel, community and platform,
+// and returns the rows written and the channels with links, in the order first read.
+func writeShares(ctx context.Context, db *store.DB, o Options, batches []job.Batch, u units, runID string) (rows int, known []job.Key, err error) {
 	w, err := store.NewWriter[schema.MigrationShare](db, schema.TableMigrationShares, o.Meta.Writer)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, nil, err
 	}
 	seenKey := map[job.Key]bool{}
 	groups := map[shareKey]map[string]uint64{}
@@ -407,7 +407,7 @@ func writeShares(ctx context.Context, db *store.DB, o Options, batches []job.Bat
 	if cerr := w.Close(ctx); err == nil {
 		err = cerr
 	}
-	return len(known), rows, known, err
+	return rows, known, err
 }
 
 func writeGroups(ctx context.Context, w *store.Writer[schema.MigrationShare], runID string, groups map[shareKey]map[string]uint64) (int, error) {

@@ -131,15 +131,13 @@ ORDER BY platform, channel_id, source`, db.Table(schema.TablePosts), o.Params.Fr
 	if err != nil || len(edges) == 0 {
 		return err
 	}
-	from, to := o.Params.From.Unix(), o.Params.To.Unix()
 	q = fmt.Sprintf(`SELECT platform, channel_id, target_channel_id AS source, uniqExact(post_id) AS posts
 FROM %[1]s
 WHERE target_channel_id != 0 AND target_channel_id != channel_id AND link_kind IN ('mention', 'url')
-    AND source_kind NOT IN ('about', 'pinned') AND posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND (%[5]s)
-    AND (platform, channel_id, post_id) NOT IN (SELECT platform, channel_id, post_id FROM %[2]s
-        WHERE fwd_channel_id != 0 AND posted_at >= toDateTime(%[3]d) AND posted_at < toDateTime(%[4]d) AND (%[5]s))
+    AND source_kind NOT IN ('about', 'pinned') AND posted_at >= toDateTime(%[2]d) AND posted_at < toDateTime(%[3]d) AND (%[4]s)
+    AND %[5]s
 GROUP BY platform, channel_id, source
-ORDER BY platform, channel_id, source`, db.Table(schema.TablePostLinks), db.Table(schema.TablePosts), from, to, cond)
+ORDER BY platform, channel_id, source`, db.Table(schema.TablePostLinks), o.Params.From.Unix(), o.Params.To.Unix(), cond, job.NotForwarded(db, cond, o.Params.From, o.Params.To))
 	mentions, err := store.Select[edgeRow](ctx, db, q, append(slices.Clone(args), args...)...)
 	if err != nil {
 		return err
