@@ -24,8 +24,8 @@ func readErr(database, table string, err error) error {
 }
 
 // checkColumns compares the row layout with the table's columns in
-// system.columns, so a row type that does not fit its table fails when the
-// writer is created, with the table and column named.
+// system.columns, so a row type that does not fit its table fails before the
+// writer's first insert (or at Writer.Check), with the table and column named.
 func checkColumns(ctx context.Context, db *DB, database, table string, l *rowLayout) error {
 	rows, err := db.conn.Query(ctx,
 		"SELECT name, type, default_kind FROM system.columns WHERE database = ? AND table = ?", database, table)

@@ -146,6 +146,7 @@ type field struct {
 type rowLayout struct {
 	typ    reflect.Type
 	fields []field
+	width  int // bytes a row takes in a batch's columns, string and array contents aside
 }
 
 var layouts sync.Map // reflect.Type -> *rowLayout or error
@@ -200,11 +201,30 @@ func buildLayout(t reflect.Type) (*rowLayout, error) {
 		}
 		seen[name] = f.Name
 		l.fields = append(l.fields, field{column: name, goName: f.Name, kind: k, offset: f.Offset})
+		l.width += k.width()
 	}
 	if len(l.fields) == 0 {
 		return nil, fmt.Errorf("row type %s has no fields tagged ch:\"column\"", t)
 	}
 	return l, nil
+}
+
+// width is the bytes a value of the kind takes in a batch column: the
+// element size of its slice (a string or slice header for the variable ones).
+func (k kind) width() int {
+	switch k {
+	case kindString:
+		return 16
+	case kindStrings, kindUint64s:
+		return 24
+	case kindUint8, kindBool, kindInt8:
+		return 1
+	case kindUint16, kindInt16:
+		return 2
+	case kindUint32, kindInt32, kindFloat32:
+		return 4
+	}
+	return 8
 }
 
 func (l *rowLayout) columns() []string {
@@ -249,6 +269,7 @@ type batch struct {
 	kinds   []kind
 	cols    []any // *[]string, *[]uint64, ... per kinds[i]
 	rows    int
+	bytes   int       // estimated memory of the rows: fixed widths, string and array contents
 	started time.Time // when the first row arrived, for the flush interval
 }
 
@@ -343,6 +364,7 @@ func (b *batch) reset() {
 		}
 	}
 	b.rows = 0
+	b.bytes = 0
 	b.started = time.Time{}
 }
 
@@ -353,12 +375,17 @@ func (b *batch) reset() {
 // slices are copied so the caller may reuse its rows.
 func (b *batch) appendRows(l *rowLayout, p unsafe.Pointer, n int) {
 	size := l.typ.Size()
+	bytes := n * l.width
 	for i := range l.fields {
 		f := &l.fields[i]
 		base := unsafe.Add(p, f.offset)
 		switch f.kind {
 		case kindString:
-			appendStrided[string](b.cols[i].(*[]string), base, size, n)
+			c := b.cols[i].(*[]string)
+			appendStrided[string](c, base, size, n)
+			for _, s := range (*c)[len(*c)-n:] {
+				bytes += len(s)
+			}
 		case kindUint8:
 			appendStrided[uint8](b.cols[i].(*[]uint8), base, size, n)
 		case kindBool:
@@ -400,16 +427,23 @@ func (b *batch) appendRows(l *rowLayout, p unsafe.Pointer, n int) {
 		case kindStrings:
 			c := b.cols[i].(*[][]string)
 			for j := range n {
-				*c = append(*c, cloneOrNil(*(*[]string)(unsafe.Add(base, uintptr(j)*size))))
+				a := cloneOrNil(*(*[]string)(unsafe.Add(base, uintptr(j)*size)))
+				for _, s := range a {
+					bytes += 16 + len(s)
+				}
+				*c = append(*c, a)
 			}
 		case kindUint64s:
 			c := b.cols[i].(*[][]uint64)
 			for j := range n {
-				*c = append(*c, cloneOrNil(*(*[]uint64)(unsafe.Add(base, uintptr(j)*size))))
+				a := cloneOrNil(*(*[]uint64)(unsafe.Add(base, uintptr(j)*size)))
+				bytes += 8 * len(a)
+				*c = append(*c, a)
 			}
 		}
 	}
 	b.rows += n
+	b.bytes += bytes
 }
 
 // appendStrided appends n values of type E found size bytes apart from p.

@@ -24,6 +24,20 @@ const (
 	DefaultMaxOpenConns = 8
 )
 
+// SessionSettings are sent with every query so that a cluster (Distributed
+// tables over replicated local tables) loses nothing; on a single server they
+// change nothing. insert_distributed_sync = 1 makes an insert into a
+// Distributed table return only after every shard has its rows: ClickHouse's
+// default queues them on the node that took the insert and sends them later,
+// so an acknowledged batch could still be lost with that node, out of reach of
+// the writer's retries and spool. Only numeric settings can be sent to 18.16
+// (the driver encodes no string setting for its protocol revision); the
+// cluster's own profile sets load_balancing = in_order and
+// insert_allow_materialized_columns = 1 (see schema/chserver).
+var SessionSettings = map[string]any{
+	"insert_distributed_sync": 1,
+}
+
 // ErrUnknownDatabase is wrapped by Open when the database does not exist.
 var ErrUnknownDatabase = errors.New("database does not exist (run the migrations first)")
 
@@ -54,6 +68,10 @@ type Options struct {
 	// compressing costs both processes CPU and saves nothing worth it) and
 	// lz4 otherwise.
 	Compression string
+	// ReadOnlyUser says that the user's profile has readonly = 1, which
+	// forbids changing any setting: the connection then sends none of
+	// SessionSettings.
+	ReadOnlyUser bool
 	// Logger receives connection-level messages; nil is silent.
 	Logger *slog.Logger
 }
@@ -131,8 +149,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	} else if opts.TLS {
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	settings := clickhouse.Settings{}
+	if !opts.ReadOnlyUser {
+		for k, v := range SessionSettings {
+			settings[k] = v
+		}
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Protocol: clickhouse.Native,
+		Settings: settings,
 		Addr:     opts.Addr,
 		Auth: clickhouse.Auth{
 			Database: opts.Database,

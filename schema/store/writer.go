@@ -23,6 +23,7 @@ import (
 const (
 	DefaultBatchRows     = 100_000
 	MinBatchRows         = 10_000
+	DefaultBatchBytes    = 8 << 20
 	DefaultFlushInterval = time.Second
 	DefaultSpoolDir      = ".tidewatch/spool"
 	DefaultMaxAttempts   = 5
@@ -52,6 +53,12 @@ type WriterOptions struct {
 	// smaller values are raised to MinBatchRows, since small inserts leave
 	// ClickHouse too many parts to merge.
 	BatchRows int
+	// BatchBytes also makes a batch full: once its rows take about this
+	// many bytes of memory (estimated from their columns and string
+	// lengths), and it has at least MinBatchRows rows. It bounds the
+	// writer's memory by bytes, not rows: 100,000 wide rows (posts with
+	// their texts) take tens of megabytes. Default DefaultBatchBytes.
+	BatchBytes int
 	// FlushInterval bounds how long a row waits in memory before its batch
 	// is sent anyway. Each writer's ticks get ±10% jitter so that many
 	// writers do not insert in lockstep. Default DefaultFlushInterval.
@@ -68,7 +75,8 @@ type WriterOptions struct {
 	MaxBackoff   time.Duration
 	// QueueBatches is how many full batches may wait for the sender.
 	// Memory holds at most QueueBatches + Inserters + 1 batches (the one
-	// being filled); Write blocks beyond that.
+	// being filled) and one emptied batch kept for reuse; Write blocks
+	// beyond that.
 	QueueBatches int
 	// Inserters is how many batches are inserted at once, each over its
 	// own connection. Two let ClickHouse write one batch's part while the
@@ -88,6 +96,9 @@ func (o WriterOptions) withDefaults() WriterOptions {
 		o.BatchRows = DefaultBatchRows
 	}
 	o.BatchRows = max(o.BatchRows, MinBatchRows)
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = DefaultBatchBytes
+	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
@@ -187,6 +198,13 @@ type Writer[T any] struct {
 	stats      counters
 	collectors []prometheus.Collector
 
+	// The column check: database and name of the table, and the outcome once
+	// the server answered (checkErr is nil when the columns fit).
+	database, name string
+	checkMu        sync.Mutex
+	checked        bool
+	checkErr       error
+
 	ctx    context.Context // cancelled to abort in-flight inserts at Close
 	cancel context.CancelFunc
 	stop   chan struct{}
@@ -194,12 +212,13 @@ type Writer[T any] struct {
 }
 
 // NewWriter returns a writer of T rows into table (in db's database, or
-// "database.table"). It checks every tagged column of T against the table
-// now, so a mismatch is an error here and not a rejected batch later, and it
-// starts replaying any batches an earlier writer left in the spool. When
-// ClickHouse cannot be asked right now, the writer starts anyway (rows go to
-// the spool until it returns) and the server's own checks at insert time
-// stand in for the column check.
+// "database.table"). It asks nothing of ClickHouse: it opens the table's
+// spool and starts the writer, which replays any batches an earlier writer
+// left there. Every tagged column of T is checked against the table before
+// the writer's first insert, so a mismatch is a rejected batch naming the
+// table and column, never a row stored in the wrong column; Check runs that
+// check at once, for callers that want a mismatch to stop them at start.
+// While ClickHouse cannot be asked, rows go to the spool until it returns.
 func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], error) {
 	opts = opts.withDefaults()
 	layout, err := layoutOf(reflect.TypeFor[T]())
@@ -222,7 +241,7 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 		opts:    opts,
 		spaceCh: make(chan struct{}),
 		queue:   make(chan item, opts.QueueBatches),
-		free:    make(chan *batch, opts.QueueBatches+opts.Inserters+1),
+		free:    make(chan *batch, 1),
 		jobs:    make(chan *batch),
 		results: make(chan insertResult, opts.Inserters),
 		stop:    make(chan struct{}),
@@ -231,13 +250,7 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 	w.insertSQL = insertSQL(w.table, w.columns)
 	w.replayBackoff = opts.RetryBackoff
 
-	ctx, cancel := context.WithTimeout(context.Background(), opts.InsertTimeout)
-	defer cancel()
-	if err := checkColumns(ctx, db, database, name, layout); errors.Is(err, errUnreachable) {
-		w.log.Warn("cannot check the table's columns now; starting anyway", "error", err)
-	} else if err != nil {
-		return nil, err
-	}
+	w.database, w.name = database, name
 	w.spool, err = openSpool(filepath.Join(opts.SpoolDir, database+"."+name))
 	if err != nil {
 		return nil, err
@@ -262,6 +275,37 @@ func NewWriter[T any](db *DB, table string, opts WriterOptions) (*Writer[T], err
 	return w, nil
 }
 
+// Check compares every tagged column of T with the table's columns, so a
+// row type that does not fit its table is an error now, naming the table
+// and the column. When ClickHouse cannot be asked right now it logs that and
+// returns nil: the writer starts anyway, spools until ClickHouse returns, and
+// checks before its first insert.
+func (w *Writer[T]) Check(ctx context.Context) error {
+	err := w.checkColumns(ctx)
+	if errors.Is(err, errUnreachable) {
+		w.log.Warn("cannot check the table's columns now; starting anyway", "error", err)
+		return nil
+	}
+	return err
+}
+
+// checkColumns runs the column check once the server answers and returns its
+// outcome; while the server cannot be asked it returns an error wrapping
+// errUnreachable and asks again next time.
+func (w *Writer[T]) checkColumns(ctx context.Context) error {
+	w.checkMu.Lock()
+	defer w.checkMu.Unlock()
+	if w.checked {
+		return w.checkErr
+	}
+	err := checkColumns(ctx, w.db, w.database, w.name, w.layout)
+	if errors.Is(err, errUnreachable) {
+		return err
+	}
+	w.checked, w.checkErr = true, err
+	return err
+}
+
 func insertSQL(table string, columns []string) string {
 	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ")"
 }
@@ -271,7 +315,7 @@ func (w *Writer[T]) newBatch() *batch {
 	case b := <-w.free:
 		return b
 	default:
-		return newBatch(w.columns, w.kinds, w.opts.BatchRows)
+		return newBatch(w.columns, w.kinds, initialBatchRows)
 	}
 }
 
@@ -286,6 +330,21 @@ func (w *Writer[T]) recycle(b *batch) {
 	}
 }
 
+// initialBatchRows is the capacity a new batch starts with; its columns grow
+// as rows arrive, so a writer of a table that gets a few rows a minute holds
+// a few kilobytes, not a preallocated BatchRows.
+const initialBatchRows = 256
+
+// bytesStepRows is how many rows Write adds between checks of BatchBytes,
+// once a batch has MinBatchRows.
+const bytesStepRows = 1024
+
+// fullLocked reports whether the current batch is to be sent: it has
+// BatchRows rows, or BatchBytes of rows and at least MinBatchRows.
+func (w *Writer[T]) fullLocked() bool {
+	return w.cur.rows >= w.opts.BatchRows || (w.cur.bytes >= w.opts.BatchBytes && w.cur.rows >= MinBatchRows)
+}
+
 // Write adds rows. It returns once they are buffered; they reach
 // ClickHouse, or the spool, within FlushInterval or when a batch fills.
 // Write blocks while QueueBatches full batches wait for the sender. On an
@@ -298,7 +357,7 @@ func (w *Writer[T]) Write(ctx context.Context, rows ...T) error {
 			w.mu.Unlock()
 			return fmt.Errorf("write %s: %w", w.table, ErrClosed)
 		}
-		if w.cur.rows >= w.opts.BatchRows && !w.sealLocked() {
+		if w.fullLocked() && !w.sealLocked() {
 			space := w.spaceCh
 			w.mu.Unlock()
 			select {
@@ -311,11 +370,17 @@ func (w *Writer[T]) Write(ctx context.Context, rows ...T) error {
 		if w.cur.rows == 0 {
 			w.cur.started = time.Now()
 		}
-		n := min(len(rows)-i, w.opts.BatchRows-w.cur.rows)
+		// Rows go in in steps, so that the byte bound is checked every
+		// few thousand rows however many come in one call.
+		step := bytesStepRows
+		if w.cur.rows < MinBatchRows {
+			step = MinBatchRows - w.cur.rows
+		}
+		n := min(len(rows)-i, w.opts.BatchRows-w.cur.rows, step)
 		w.cur.appendRows(w.layout, unsafe.Pointer(&rows[i]), n)
 		i += n
 		w.stats.rowsAccepted.Add(uint64(n))
-		if w.cur.rows >= w.opts.BatchRows {
+		if w.fullLocked() {
 			w.sealLocked() // when the queue is full, the next call or tick retries
 		}
 		w.mu.Unlock()
@@ -463,7 +528,7 @@ func (w *Writer[T]) tick() {
 		case <-timer.C:
 		}
 		w.mu.Lock()
-		if w.cur.rows > 0 && (w.cur.rows >= w.opts.BatchRows || time.Since(w.cur.started) >= w.opts.FlushInterval) {
+		if w.cur.rows > 0 && (w.fullLocked() || time.Since(w.cur.started) >= w.opts.FlushInterval) {
 			w.sealLocked()
 		}
 		w.mu.Unlock()
@@ -722,6 +787,10 @@ func (w *Writer[T]) insertOnce(b *batch) error {
 	sql := w.insertSQL
 	if !slices.Equal(b.columns, w.columns) {
 		sql = insertSQL(w.table, b.columns)
+	} else if err := w.checkColumns(ctx); errors.Is(err, errUnreachable) {
+		return fmt.Errorf("insert into %s: %w", w.table, err)
+	} else if err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	ins, err := w.db.conn.PrepareBatch(ctx, sql)
 	if err != nil {

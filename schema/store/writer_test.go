@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,28 @@ func TestWriter(t *testing.T) {
 		require.Equal(t, "3", srv.Query(t, "SELECT count() FROM kinds_all"))
 		require.NoError(t, WriteAll[allKinds](ctx, db, "kinds_all", WriterOptions{SpoolDir: t.TempDir()}))
 		require.Error(t, WriteAll(ctx, db, "no_such_table", WriterOptions{SpoolDir: t.TempDir()}, rows...))
+	})
+
+	t.Run("batches are bounded by bytes", func(t *testing.T) {
+		srv.Query(t, fmt.Sprintf(allKindsDDL, "kinds_bytes"))
+		// 25,000 rows of about 200 bytes: 5 MB. With 1 MiB batches each batch
+		// holds the MinBatchRows floor; with the default 8 MiB, all rows fit one.
+		rows := make([]allKinds, 25_000)
+		for i := range rows {
+			rows[i] = allKindsRow(i)
+			rows[i].S = strings.Repeat("x", 100)
+		}
+		for _, c := range []struct {
+			bytes   int
+			batches uint64
+		}{{1 << 20, 3}, {0, 1}} {
+			w, err := NewWriter[allKinds](db, "kinds_bytes", WriterOptions{SpoolDir: t.TempDir(), BatchBytes: c.bytes, FlushInterval: time.Minute})
+			require.NoError(t, err)
+			require.NoError(t, w.Write(ctx, rows...))
+			require.NoError(t, w.Close(ctx))
+			require.Equal(t, c.batches, w.Stats().Batches, "BatchBytes %d", c.bytes)
+		}
+		require.Equal(t, "50000", srv.Query(t, "SELECT count() FROM kinds_bytes"))
 	})
 
 	t.Run("round trip of every kind", func(t *testing.T) {
@@ -88,7 +111,7 @@ func TestWriter(t *testing.T) {
 
 	t.Run("a batch larger than a block goes out as one insert", func(t *testing.T) {
 		srv.Query(t, fmt.Sprintf(allKindsDDL, "blocks"))
-		w, err := NewWriter[allKinds](db, "blocks", WriterOptions{SpoolDir: t.TempDir()})
+		w, err := NewWriter[allKinds](db, "blocks", WriterOptions{SpoolDir: t.TempDir(), BatchBytes: 64 << 20})
 		require.NoError(t, err)
 		n := 2*sendBlockRows + 1234
 		var sumU32, sumTags, sumNums uint64
@@ -218,16 +241,38 @@ func TestNewWriterChecksColumns(t *testing.T) {
 		M  uint64 `ch:"m"`
 	}
 	opts := WriterOptions{SpoolDir: t.TempDir()}
-	_, err := NewWriter[missing](db, "narrow", opts)
+	err := checkNew[missing](t, db, "narrow", opts)
 	require.ErrorContains(t, err, "table default.narrow, column nope (field missing.Nope, string): the table has no such column")
-	_, err = NewWriter[wrongType](db, "narrow", opts)
+	err = checkNew[wrongType](t, db, "narrow", opts)
 	require.ErrorContains(t, err, "table default.narrow, column s (field wrongType.S, string): does not fit column type UInt32")
-	_, err = NewWriter[dateAsDateTime](db, "narrow", opts)
+	err = checkNew[dateAsDateTime](t, db, "narrow", opts)
 	require.ErrorContains(t, err, `does not fit column type Date (tag the field ch:"ts,date")`)
-	_, err = NewWriter[materialized](db, "narrow", opts)
+	err = checkNew[materialized](t, db, "narrow", opts)
 	require.ErrorContains(t, err, "column m (field materialized.M, uint64): a MATERIALIZED column cannot be inserted")
-	_, err = NewWriter[wrongType](db, "absent", opts)
+	err = checkNew[wrongType](t, db, "absent", opts)
 	require.ErrorContains(t, err, "table default.absent does not exist")
+
+	// Without Check the first insert checks: the batch is rejected, kept, and reported.
+	ctx := context.Background()
+	w, err := NewWriter[wrongType](db, "narrow", opts)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(ctx, wrongType{ID: 1, S: "x"}))
+	err = w.Flush(ctx)
+	require.ErrorIs(t, err, ErrRejected)
+	require.ErrorContains(t, err, "table default.narrow, column s (field wrongType.S, string): does not fit column type UInt32")
+	require.NoError(t, w.Close(ctx))
+	require.Equal(t, "0", srv.Query(t, "SELECT count() FROM narrow"))
+
 	_, err = NewWriter[wrongType](db, "bad name", opts)
 	require.ErrorContains(t, err, `table "bad name" is not a plain`)
+}
+
+// checkNew opens a writer of T rows into table, checks its columns and closes it.
+func checkNew[T any](t *testing.T, db *DB, table string, opts WriterOptions) error {
+	t.Helper()
+	w, err := NewWriter[T](db, table, opts)
+	require.NoError(t, err, "the constructor asks nothing of the server")
+	checkErr := w.Check(context.Background())
+	require.NoError(t, w.Close(context.Background()))
+	return checkErr
 }
