@@ -101,11 +101,10 @@ func loadWorld(t *testing.T) *loaded {
 	clk := clock.NewFake(start)
 	col, err := collect.New(collect.Options{
 		Accounts: []collect.Client{acc}, Output: out.Output, Posts: collect.StoreReader{DB: l.db}, Recovery: collect.StoreReader{DB: l.db},
-		StateDir: filepath.Join(dir, "state"), HashKey: []byte("a-notebooks-test-hash-key"), Clock: clk, RateClock: clock.Real{}, Watch: true,
-		CheckpointInterval: time.Second, Seeds: seeds,
-		Rules:        discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
-		Limits:       map[string]budget.Limit{},
-		DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
+		State:   collect.StateOptions{Dir: filepath.Join(dir, "state"), CheckpointInterval: time.Second},
+		Privacy: collect.Privacy{HashKey: []byte("a-notebooks-test-hash-key")}, Clock: clk, RateClock: clock.Real{}, Watch: true,
+		Scope: collect.Scope{Seeds: seeds, Rules: discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules}},
+		Rates: collect.Rates{Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1}},
 	})
 	require.NoError(t, err)
 	rctx, rcancel := context.WithCancel(context.Background())

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 	"github.com/tidewatch/tidewatch/collector/collect"
 	"github.com/tidewatch/tidewatch/collector/collect/budget"
-	"github.com/tidewatch/tidewatch/collector/collect/clock"
 	"github.com/tidewatch/tidewatch/collector/collect/discovery"
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/schema/store"
@@ -118,25 +116,49 @@ func parseShard(s string) (int, int, error) {
 	return i, n, nil
 }
 
-// parseSince reads a date, an RFC 3339 time, or an age before now.
-func parseSince(s string, now time.Time) (time.Time, error) {
+// readSince reads --since: a date or an RFC 3339 time, or else an age (positive), which
+// counts back from the server's time when the collection starts.
+func readSince(s string) (time.Time, time.Duration, error) {
 	if s == "" {
-		return time.Time{}, nil
+		return time.Time{}, 0, nil
 	}
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+		return t, 0, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+		return t, 0, nil
 	}
 	if age, err := config.ParseAge(s); err == nil {
-		return now.Add(-age), nil
+		return time.Time{}, age, nil
 	}
-	return time.Time{}, &usageError{fmt.Errorf("--since %q: want a date (2024-01-31), an RFC 3339 time or an age (30d, 72h)", s)}
+	return time.Time{}, 0, &usageError{fmt.Errorf("--since %q: want a date (2024-01-31), an RFC 3339 time or an age (30d, 72h)", s)}
 }
 
-// engineOptions maps the collect section onto the engine's options.
-func engineOptions(c config.Collect) (collect.Options, error) {
+// parseSince reads a date, an RFC 3339 time, or an age before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	t, age, err := readSince(s)
+	if age > 0 {
+		return now.Add(-age), nil
+	}
+	return t, err
+}
+
+// engineOptions maps the configuration and the flags onto the engine's options; the
+// accounts, the output and the clocks are the collector's to wire.
+func engineOptions(env *cmdEnv, opts collectOptions, reg prometheus.Registerer) (collect.Options, error) {
+	cfg := env.Config
+	if cfg.Privacy.HashKey == "" {
+		return collect.Options{}, errors.New("privacy.hash_key (or privacy.hash_key_file) is required: persons are stored only as keyed hashes")
+	}
+	shard, shards, err := parseShard(opts.Shard)
+	if err != nil {
+		return collect.Options{}, err
+	}
+	since, sinceAge, err := readSince(opts.Since)
+	if err != nil {
+		return collect.Options{}, err
+	}
+	c := cfg.Collect
 	var ages []time.Duration
 	for _, s := range c.CounterAges {
 		a, err := config.ParseAge(s)
@@ -153,12 +175,21 @@ func engineOptions(c config.Collect) (collect.Options, error) {
 		}
 		limits[m] = budget.Limit{Rate: rate, Burst: burst}
 	}
+	seeds, err := collect.ReadSeeds(seedPath(env))
+	if err != nil {
+		return collect.Options{}, err
+	}
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
 	return collect.Options{
-		StateDir:  c.StateDir,
-		StoreText: c.StoreText,
-		Rules: discovery.Rules{
-			MaxDepth: c.Discovery.MaxDepth, MinReferences: c.Discovery.MinReferences,
-			MinSubscribers: c.Discovery.MinSubscribers, Via: c.Discovery.Via,
+		State: collect.StateOptions{Dir: c.StateDir, CheckpointInterval: c.CheckpointInterval},
+		Scope: collect.Scope{
+			Seeds: seeds,
+			Rules: discovery.Rules{
+				MaxDepth: c.Discovery.MaxDepth, MinReferences: c.Discovery.MinReferences,
+				MinSubscribers: c.Discovery.MinSubscribers, Via: c.Discovery.Via,
+			},
+			Shard: shard, Shards: shards, Since: since, SinceAge: sinceAge,
 		},
 		Schedule: collect.Schedule{
 			SnapshotInterval: c.SnapshotInterval, HotSnapshotInterval: c.HotSnapshotInterval,
@@ -167,11 +198,19 @@ func engineOptions(c config.Collect) (collect.Options, error) {
 			CounterAges: ages, CounterTolerance: float64(c.CounterTolerance) / 100,
 			HotSubscribers: c.HotSubscribers, HotPostsPerDay: c.HotPostsPerDay,
 		},
-		Limits:             limits,
-		MaxInFlight:        c.MaxInFlight,
-		HandoffAfter:       c.HandoffAfter,
-		MaxWait:            c.MaxWait,
-		CheckpointInterval: c.CheckpointInterval,
+		Rates: collect.Rates{
+			Limits: limits, MaxInFlight: c.MaxInFlight, HandoffAfter: c.HandoffAfter, MaxWait: c.MaxWait,
+		},
+		Watch:   opts.Watch,
+		Privacy: collect.Privacy{HashKey: []byte(cfg.Privacy.HashKey.Value()), StoreText: c.StoreText},
+		Run: collect.RunInfo{
+			ID:          "collect-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(suffix[:]),
+			ConfigHash:  config.Fingerprint(cfg),
+			CodeVersion: readBuildVersion().String(),
+			Args:        strings.Join(opts.Args, " "),
+		},
+		Logger:     env.Log,
+		Registerer: reg,
 	}, nil
 }
 
@@ -252,30 +291,17 @@ func serveMetrics(ctx context.Context, env *cmdEnv, addr string, reg *prometheus
 
 func collectRun(ctx context.Context, opts collectOptions) error {
 	env := opts.Env
-	cfg := env.Config
-	if cfg.Privacy.HashKey == "" {
-		return errors.New("privacy.hash_key (or privacy.hash_key_file) is required: persons are stored only as keyed hashes")
-	}
-	shard, shards, err := parseShard(opts.Shard)
-	if err != nil {
-		return err
-	}
-	eopts, err := engineOptions(cfg.Collect)
-	if err != nil {
-		return err
-	}
-	seeds, err := collect.ReadSeeds(seedPath(env))
-	if err != nil {
-		return err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var waitMetrics func() error
-	if cfg.Metrics.Listen != "" {
+	eopts, err := engineOptions(env, opts, reg)
+	if err != nil {
+		return err
+	}
+	if listen := env.Config.Metrics.Listen; listen != "" {
 		mctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		if waitMetrics, err = serveMetrics(mctx, env, cfg.Metrics.Listen, reg); err != nil {
+		waitMetrics, err := serveMetrics(mctx, env, listen, reg)
+		if err != nil {
 			return err
 		}
 		defer func() {
@@ -283,7 +309,6 @@ func collectRun(ctx context.Context, opts collectOptions) error {
 			_ = waitMetrics()
 		}()
 	}
-
 	accs, err := dialAccounts(ctx, env, reg)
 	if err != nil {
 		return err
@@ -293,102 +318,33 @@ func collectRun(ctx context.Context, opts collectOptions) error {
 			_ = a.Close()
 		}
 	}()
-
-	// The data's time is Telegram's: sampled from the server and followed between samples
-	// (against the simulator it runs faster than real time).
-	follow := clock.NewFollower(clock.Real{})
-	serverTime := func(ctx context.Context) error {
-		t, err := accs[0].ServerTime(ctx)
-		if err == nil {
-			follow.Observe(t)
-		}
-		return err
-	}
-	if err := serverTime(ctx); err != nil {
-		return fmt.Errorf("read the server's time: %w", err)
-	}
-	since, err := parseSince(opts.Since, follow.Now())
-	if err != nil {
-		return err
-	}
-	sampleCtx, stopSampling := context.WithCancel(context.WithoutCancel(ctx))
-	var sampling sync.WaitGroup
-	sampling.Add(1)
-	go func() {
-		defer sampling.Done()
-		for i := 0; ; i++ {
-			d := time.Minute
-			if i < 3 {
-				d = 3 * time.Second // learn the speed early
-			}
-			if clock.Wait(sampleCtx, clock.Real{}, d) != nil {
-				return
-			}
-			if err := serverTime(sampleCtx); err != nil && sampleCtx.Err() == nil {
-				env.Log.Warn("reading the server's time failed", "err", err)
-			}
-		}
-	}()
-	defer func() {
-		stopSampling()
-		sampling.Wait()
-	}()
-
 	db, err := openDatabase(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	out, err := collect.OpenOutput(db, writerOptions(env))
-	if err != nil {
-		return err
+	for _, a := range accs {
+		eopts.Accounts = append(eopts.Accounts, a)
 	}
-	clients := make([]collect.Client, len(accs))
-	for i, a := range accs {
-		clients[i] = a
-	}
-	var suffix [3]byte
-	_, _ = rand.Read(suffix[:])
-	eopts.Accounts = clients
-	eopts.Output = out.Output
-	eopts.Posts = collect.StoreReader{DB: db}
-	eopts.Recovery = collect.StoreReader{DB: db}
-	eopts.Seeds = seeds
-	eopts.Since = since
-	eopts.Watch = opts.Watch
-	eopts.Shard, eopts.Shards = shard, shards
-	eopts.HashKey = []byte(cfg.Privacy.HashKey.Value())
-	eopts.RunID = "collect-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(suffix[:])
-	eopts.ConfigHash = config.Fingerprint(cfg)
-	eopts.CodeVersion = readBuildVersion().String()
-	eopts.Args = strings.Join(opts.Args, " ")
-	eopts.Clock = follow
-	eopts.RateClock = clock.Real{}
-	eopts.Logger = env.Log
-	eopts.Registerer = reg
-	c, err := collect.New(eopts)
-	if err != nil {
-		return errors.Join(err, out.Close(context.WithoutCancel(ctx)))
-	}
-	if len(seeds) == 0 {
+	if len(eopts.Scope.Seeds) == 0 {
 		env.Log.Warn("the seed list is empty: add seeds with 'tidewatch seeds add'", "list", seedPath(env))
 	}
+	sum, err := collect.CollectIntoStore(ctx, collect.StoreRun{
+		Engine: eopts, Time: accs[0], DB: db, Writer: collectWriterOptions(env, reg), SoftMemoryLimit: true,
+		Progress: func(ctx context.Context, c *collect.Collector) { showProgress(ctx, c, env) },
+	})
+	if sum.RunID != "" {
+		printSummary(env, sum)
+	}
+	return err
+}
 
-	progCtx, stopProgress := context.WithCancel(context.WithoutCancel(ctx))
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		showProgress(progCtx, c, env)
-	}()
-	sum, runErr := c.Run(ctx)
-	stopProgress()
-	<-progressDone
-
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	closeErr := out.Close(cctx)
-	printSummary(env, sum)
-	return errors.Join(runErr, closeErr)
+// collectWriterOptions are the configured writer options with the writers' counters
+// (rows, inserts, spool) on the collector's /metrics.
+func collectWriterOptions(env *cmdEnv, reg prometheus.Registerer) store.WriterOptions {
+	o := writerOptions(env)
+	o.Registerer = reg
+	return o
 }
 
 // printSummary writes the end-of-run report.

@@ -207,12 +207,12 @@ func BenchmarkEndToEndVersusRawClient(b *testing.B) {
 
 	clk := clock.NewFake(start)
 	r := e.startCollector(b, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
-		o.Seeds = names
-		o.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
+		o.Scope.Seeds = names
+		o.Scope.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
 		o.Watch = false
-		o.MaxInFlight = workers
-		o.Limits = map[string]budget.Limit{}
-		o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
+		o.Rates.MaxInFlight = workers
+		o.Rates.Limits = map[string]budget.Limit{}
+		o.Rates.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
 	})
 	began = time.Now()
 	cpu0 = cpuNow(b, e.simPID, e.ch.PID())
@@ -247,8 +247,8 @@ func BenchmarkRateLimitEfficiency(b *testing.B) {
 	names, _, total := readable(w, start)
 	clk := clock.NewFake(start)
 	r := e.startCollector(b, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
-		o.Seeds = names
-		o.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
+		o.Scope.Seeds = names
+		o.Scope.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1}
 		o.Watch = false
 	})
 	<-r.done
@@ -313,10 +313,11 @@ func BenchmarkEngineWithoutDatabase(b *testing.B) {
 		Frames: &discard[schema.SamplingFrame]{}, Runs: &discard[schema.Run]{}, Completeness: &discard[schema.Completeness]{},
 	}
 	c, err := collect.New(collect.Options{
-		Accounts: e.accs, Output: out, StateDir: filepath.Join(e.dir, "state"), Seeds: names,
-		Rules: discovery.Rules{MaxDepth: 0, MinReferences: 1}, HashKey: hashKey,
-		Clock: clock.NewFake(start), RateClock: clock.Real{}, MaxInFlight: 4,
-		Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
+		Accounts: e.accs, Output: out, State: collect.StateOptions{Dir: filepath.Join(e.dir, "state")},
+		Scope:   collect.Scope{Seeds: names, Rules: discovery.Rules{MaxDepth: 0, MinReferences: 1}},
+		Privacy: collect.Privacy{HashKey: hashKey},
+		Clock:   clock.NewFake(start), RateClock: clock.Real{},
+		Rates: collect.Rates{MaxInFlight: 4, Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1}},
 	})
 	require.NoError(b, err)
 	began := time.Now()

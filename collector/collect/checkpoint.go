@@ -30,7 +30,7 @@ func (c *Collector) completeness(ch *state.Channel, now time.Time) schema.Comple
 		Stored: uint64(ch.Stored), Gaps: uint64(ch.Gaps), Deleted: uint64(ch.Deleted),
 		CountersDone: uint64(ch.CountersDone), CountersMissed: uint64(ch.CountersMissed),
 		CountersLate: uint64(ch.CountersLate), CountersLost: uint64(ch.CountersLost),
-		RunID: c.opts.RunID, Version: schema.Version(now),
+		RunID: c.opts.Run.ID, Version: schema.Version(now),
 	}
 	if schema.StatusGone(ch.Status) {
 		row.Unreadable = uint64(notFetched)
@@ -50,7 +50,7 @@ func (c *Collector) completeness(ch *state.Channel, now time.Time) schema.Comple
 // discoveryRows renders the provenance of ch in the current frame.
 func (c *Collector) discoveryRows(ch *state.Channel, now time.Time) []schema.Discovery {
 	base := schema.Discovery{
-		FrameID: c.frameID, Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username,
+		FrameID: c.ckpt.frameID, Platform: schema.PlatformTelegram, ChannelID: uint64(ch.ID), Username: ch.Username,
 		DiscoveredAt: ch.DiscoveredAt.Time(), Included: b2u(ch.Included), Reason: ch.Reason, Version: schema.Version(now),
 	}
 	if base.DiscoveredAt.IsZero() {
@@ -76,13 +76,13 @@ func (c *Collector) discoveryRows(ch *state.Channel, now time.Time) []schema.Dis
 func (c *Collector) pendingRows(p *state.Pending, now time.Time) []schema.Discovery {
 	reason := p.Failed
 	if reason == "" {
-		reason = c.opts.Rules.ByReferences(p.Refs).Reason
+		reason = c.opts.Scope.Rules.ByReferences(p.Refs).Reason
 		if reason == "" {
 			reason = "not resolved yet"
 		}
 	}
 	base := schema.Discovery{
-		FrameID: c.frameID, Platform: schema.PlatformTelegram, ChannelID: schema.AccountID("@" + p.Username),
+		FrameID: c.ckpt.frameID, Platform: schema.PlatformTelegram, ChannelID: schema.AccountID("@" + p.Username),
 		Username: p.Username, DiscoveredAt: p.DiscoveredAt, Reason: reason, Version: schema.Version(now),
 	}
 	var out []schema.Discovery
@@ -103,6 +103,18 @@ func (c *Collector) pendingRows(p *state.Pending, now time.Time) []schema.Discov
 // dirty for the next one: progress may lag the stored rows, never lead them. The bound keeps
 // memory flat when everything changes at once (a new sampling frame marks every channel).
 const maxCheckpointRecords = 5000
+
+// checkpointer keeps the durable state: the store, its meta record, the frame id, how far
+// the journal has grown, and the checkpoint in flight with the Sync calls waiting for it.
+type checkpointer struct {
+	store   *state.Store
+	meta    state.Meta
+	frameID string
+	journal int // records appended since the last compaction
+	busy    bool
+	done    chan ckptResult
+	waiters []chan error
+}
 
 // ckptJob is one checkpoint's content, taken on the dispatcher and saved by a goroutine.
 type ckptJob struct {
@@ -149,12 +161,12 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 		disc, comp = nil, nil
 		return nil
 	}
-	for id := range c.dirtyCh {
+	for id := range c.frame.dirtyCh {
 		if len(j.dirtyCh) >= maxCheckpointRecords {
 			break
 		}
 		j.dirtyCh = append(j.dirtyCh, id)
-		ch := c.channels[id]
+		ch := c.frame.channels[id]
 		if ch == nil {
 			continue
 		}
@@ -172,11 +184,11 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			}
 		}
 	}
-	for u := range c.dirtyPend {
+	for u := range c.frame.dirtyPend {
 		if len(j.dirtyPend) >= maxCheckpointRecords {
 			break
 		}
-		if p := c.pending[u]; p != nil {
+		if p := c.frame.pending[u]; p != nil {
 			disc = append(disc, c.pendingRows(p, now)...)
 			j.batch.Pending = append(j.batch.Pending, p.Clone())
 		}
@@ -187,12 +199,12 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			}
 		}
 	}
-	j.batch.Resolved = c.resolved
+	j.batch.Resolved = c.frame.resolved
 	if err := writeRows(); err != nil {
 		return nil, err
 	}
-	parks := c.budget.Parks()
-	for _, a := range c.accounts {
+	parks := c.pool.budget.Parks()
+	for _, a := range c.pool.accounts {
 		var mine []budget.Park
 		for _, p := range parks {
 			if p.Account == a.label {
@@ -216,30 +228,25 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 			a.dirty = false
 		}
 	}
-	c.meta.SavedAt = now
-	j.meta = c.meta
-	c.journal += j.batch.Len()
+	c.ckpt.meta.SavedAt = now
+	j.meta = c.ckpt.meta
+	c.ckpt.journal += j.batch.Len()
 	for _, id := range j.dirtyCh {
-		delete(c.dirtyCh, id)
+		delete(c.frame.dirtyCh, id)
 	}
 	for _, u := range j.dirtyPend {
-		delete(c.dirtyPend, u)
+		delete(c.frame.dirtyPend, u)
 	}
 	// A map keeps the room it grew to: once a new frame marked every channel dirty, the
 	// empty set would hold megabytes for the rest of the run.
-	if len(c.dirtyCh) == 0 {
-		c.dirtyCh = map[int64]bool{}
+	if len(c.frame.dirtyCh) == 0 {
+		c.frame.dirtyCh = map[int64]bool{}
 	}
-	if len(c.dirtyPend) == 0 {
-		c.dirtyPend = map[string]bool{}
+	if len(c.frame.dirtyPend) == 0 {
+		c.frame.dirtyPend = map[string]bool{}
 	}
-	c.resolved = nil
+	c.frame.resolved = nil
 	return j, nil
-}
-
-// dirty reports whether anything waits for a checkpoint.
-func (c *Collector) dirty() bool {
-	return len(c.dirtyCh) > 0 || len(c.dirtyPend) > 0 || len(c.resolved) > 0
 }
 
 // compactIfDue rewrites the durable state as a new snapshot when the journal has grown well
@@ -247,34 +254,34 @@ func (c *Collector) dirty() bool {
 // the live records straight into the file, so it needs no copy of them: the dispatcher
 // pauses for the time it takes to write them (a second or two for 100,000 channels).
 func (c *Collector) compactIfDue() error {
-	live := len(c.channels) + len(c.pending)
-	if c.journal <= 10_000 || c.journal <= 3*live {
+	live := len(c.frame.channels) + len(c.frame.pending)
+	if c.ckpt.journal <= 10_000 || c.ckpt.journal <= 3*live {
 		return nil
 	}
-	ids := make([]int64, 0, len(c.channels))
-	for id := range c.channels {
+	ids := make([]int64, 0, len(c.frame.channels))
+	for id := range c.frame.channels {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	chans := func(yield func(*state.Channel) bool) {
 		for _, id := range ids {
-			if !yield(c.channels[id]) {
+			if !yield(c.frame.channels[id]) {
 				return
 			}
 		}
 	}
 	pend := func(yield func(*state.Pending) bool) {
-		for _, p := range c.pending {
+		for _, p := range c.frame.pending {
 			if !yield(p) {
 				return
 			}
 		}
 	}
 	began := c.opts.RateClock.Now()
-	if err := c.store.CompactEach(chans, pend); err != nil {
+	if err := c.ckpt.store.CompactEach(chans, pend); err != nil {
 		return err
 	}
-	c.journal = 0
+	c.ckpt.journal = 0
 	c.log.Info("state compacted", "records", live, "took", c.opts.RateClock.Now().Sub(began).Round(time.Millisecond))
 	return nil
 }
@@ -284,20 +291,20 @@ func (c *Collector) save(ctx context.Context, j *ckptJob) error {
 	if err := c.out.flush(ctx); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	if err := c.store.Append(j.batch); err != nil {
+	if err := c.ckpt.store.Append(j.batch); err != nil {
 		return err
 	}
 	for _, a := range j.accounts {
-		if err := c.store.SaveAccount(a); err != nil {
+		if err := c.ckpt.store.SaveAccount(a); err != nil {
 			return err
 		}
 	}
-	return c.store.SaveMeta(j.meta)
+	return c.ckpt.store.SaveMeta(j.meta)
 }
 
 // startCheckpoint begins a checkpoint unless one is running.
 func (c *Collector) startCheckpoint(ctx context.Context) {
-	if c.ckptBusy {
+	if c.ckpt.busy {
 		return
 	}
 	j, err := c.capture(ctx)
@@ -306,19 +313,19 @@ func (c *Collector) startCheckpoint(ctx context.Context) {
 		c.replyWaiters(err)
 		return
 	}
-	c.ckptBusy = true
+	c.ckpt.busy = true
 	start := c.opts.RateClock.Now()
 	go func() {
 		err := c.save(ctx, j)
 		c.m.checkpointSeconds.Observe(c.opts.RateClock.Now().Sub(start).Seconds())
-		c.ckptDone <- ckptResult{job: j, err: err}
+		c.ckpt.done <- ckptResult{job: j, err: err}
 	}()
 }
 
 // endCheckpoint takes a finished checkpoint back: on failure what it covered is dirty
 // again and will be saved by the next one.
 func (c *Collector) endCheckpoint(r ckptResult) {
-	c.ckptBusy = false
+	c.ckpt.busy = false
 	if r.err != nil {
 		c.log.Error("checkpoint failed; will retry", "err", r.err)
 		c.undo(r.job)
@@ -328,9 +335,9 @@ func (c *Collector) endCheckpoint(r ckptResult) {
 			c.log.Error("compacting the state failed; the journal goes on", "err", err)
 		}
 	}
-	if r.err == nil && c.dirty() && len(c.ckptWaiters) > 0 {
+	if r.err == nil && c.frame.dirty() && len(c.ckpt.waiters) > 0 {
 		// A Sync waits for everything: the next part goes now.
-		c.startCheckpoint(c.workCtx)
+		c.startCheckpoint(c.disp.workCtx)
 		return
 	}
 	c.replyWaiters(r.err)
@@ -338,26 +345,26 @@ func (c *Collector) endCheckpoint(r ckptResult) {
 
 func (c *Collector) undo(j *ckptJob) {
 	for _, id := range j.dirtyCh {
-		if ch := c.channels[id]; ch != nil {
-			c.dirtyCh[id] = true
+		if ch := c.frame.channels[id]; ch != nil {
+			c.frame.dirtyCh[id] = true
 			ch.RefsDirty = true
 		}
 	}
 	for _, u := range j.dirtyPend {
-		c.dirtyPend[u] = true
+		c.frame.dirtyPend[u] = true
 	}
-	c.resolved = append(c.resolved, j.batch.Resolved...)
+	c.frame.resolved = append(c.frame.resolved, j.batch.Resolved...)
 	for _, a := range j.dirtyAcc {
 		a.dirty = true
 	}
-	c.journal -= j.batch.Len()
+	c.ckpt.journal -= j.batch.Len()
 }
 
 func (c *Collector) replyWaiters(err error) {
-	for _, w := range c.ckptWaiters {
+	for _, w := range c.ckpt.waiters {
 		w <- err
 	}
-	c.ckptWaiters = nil
+	c.ckpt.waiters = nil
 }
 
 // checkpointNow checkpoints everything synchronously (at the end of a run), in parts of at
@@ -372,7 +379,7 @@ func (c *Collector) checkpointNow(ctx context.Context) error {
 			c.undo(j)
 			return fmt.Errorf("final checkpoint: %w", err)
 		}
-		if !c.dirty() {
+		if !c.frame.dirty() {
 			return c.compactIfDue()
 		}
 	}
@@ -382,7 +389,7 @@ func (c *Collector) checkpointNow(ctx context.Context) error {
 func (c *Collector) writeRun(ctx context.Context, status string) error {
 	now := c.opts.Clock.Now()
 	names := []string{"channels", "posts", "events", "flood_waits", "flood_wait_seconds"}
-	values := []uint64{uint64(c.frameSize()), uint64(c.summary.Posts), uint64(c.summary.Events), uint64(c.summary.Floods), uint64(c.summary.FloodWait / time.Second)}
+	values := []uint64{uint64(c.frame.size()), uint64(c.summary.Posts), uint64(c.summary.Events), uint64(c.summary.Floods), uint64(c.summary.FloodWait / time.Second)}
 	methods := make([]string, 0, len(c.summary.Calls))
 	for m := range c.summary.Calls {
 		methods = append(methods, m)
@@ -393,8 +400,8 @@ func (c *Collector) writeRun(ctx context.Context, status string) error {
 		values = append(values, uint64(c.summary.Calls[m]))
 	}
 	row := schema.Run{
-		RunID: c.opts.RunID, Job: "collect", StartedAt: c.started, Status: status,
-		ConfigHash: c.opts.ConfigHash, CodeVersion: c.opts.CodeVersion, Args: c.opts.Args, FrameID: c.frameID,
+		RunID: c.opts.Run.ID, Job: "collect", StartedAt: c.started, Status: status,
+		ConfigHash: c.opts.Run.ConfigHash, CodeVersion: c.opts.Run.CodeVersion, Args: c.opts.Run.Args, FrameID: c.ckpt.frameID,
 		CountNames: names, CountValues: values, Errors: nonNil(c.summary.Errors), Version: schema.Version(now),
 	}
 	if status != "running" {
@@ -410,9 +417,9 @@ func (c *Collector) writeRun(ctx context.Context, status string) error {
 func (c *Collector) writeFrame(ctx context.Context) {
 	now := c.opts.Clock.Now()
 	row := schema.SamplingFrame{
-		FrameID: c.frameID, ParentFrameID: c.meta.ParentFrameID, CreatedAt: c.meta.FrameCreated,
-		Rules: c.opts.Rules.JSON(), Seeds: uint32(len(c.seeds)), Channels: uint32(c.frameSize()),
-		Note:    "collect run " + c.opts.RunID + ", shard " + strconv.Itoa(c.opts.Shard) + "/" + strconv.Itoa(max(c.opts.Shards, 1)),
+		FrameID: c.ckpt.frameID, ParentFrameID: c.ckpt.meta.ParentFrameID, CreatedAt: c.ckpt.meta.FrameCreated,
+		Rules: c.opts.Scope.Rules.JSON(), Seeds: uint32(len(c.frame.seeds)), Channels: uint32(c.frame.size()),
+		Note:    "collect run " + c.opts.Run.ID + ", shard " + strconv.Itoa(c.opts.Scope.Shard) + "/" + strconv.Itoa(max(c.opts.Scope.Shards, 1)),
 		Version: schema.Version(now),
 	}
 	if err := c.out.Frames.Write(ctx, row); err != nil {

@@ -64,12 +64,14 @@ func newTest(t *testing.T, f *fakeTG, clk *clock.Fake, dir string, out *sink, mo
 	opts := Options{
 		Accounts: []Client{f.account("acc1")},
 		Output:   out.output(),
-		StateDir: dir,
-		Seeds:    []string{"alpha"},
-		Rules:    discovery.Rules{MaxDepth: 1, MinReferences: 1, MinSubscribers: 50, Via: discovery.AllRules},
-		HashKey:  testKey,
-		Clock:    clk,
-		RunID:    "run-" + t.Name(),
+		State:    StateOptions{Dir: dir},
+		Scope: Scope{
+			Seeds: []string{"alpha"},
+			Rules: discovery.Rules{MaxDepth: 1, MinReferences: 1, MinSubscribers: 50, Via: discovery.AllRules},
+		},
+		Privacy: Privacy{HashKey: testKey},
+		Clock:   clk,
+		Run:     RunInfo{ID: "run-" + t.Name()},
 	}
 	noLimits(&opts)
 	if mod != nil {
@@ -167,7 +169,7 @@ func TestOneShotCollectsSeedAndDiscovers(t *testing.T) {
 	require.EqualValues(t, 0, disc[400].Included)
 	require.Equal(t, "not a broadcast channel", disc[400].Reason)
 	for _, d := range out.discovery.all() {
-		require.Equal(t, c.frameID, d.FrameID)
+		require.Equal(t, c.ckpt.frameID, d.FrameID)
 	}
 
 	// Snapshots of all four (candidates are looked at once), account links from alpha's about.
@@ -236,7 +238,7 @@ func TestOneShotEndsWhileTheWorldClockRuns(t *testing.T) {
 		}
 	}()
 	out := &sink{}
-	c := newTest(t, f, clk, t.TempDir(), out, func(o *Options) { o.Seeds = seeds })
+	c := newTest(t, f, clk, t.TempDir(), out, func(o *Options) { o.Scope.Seeds = seeds })
 	sum := runOnce(t, c)
 	require.Equal(t, "ok", sum.Status, "the run ended by itself")
 	require.Equal(t, 42, sum.Channels, "the seeds and beta, the channel alpha's forwards found")
@@ -312,7 +314,7 @@ func TestInterruptedSweepResumes(t *testing.T) {
 	smallWorld(f, clk)
 	dir := t.TempDir()
 	out1 := &sink{}
-	c := newTest(t, f, clk, dir, out1, func(o *Options) { o.MaxInFlight = 1 })
+	c := newTest(t, f, clk, dir, out1, func(o *Options) { o.Rates.MaxInFlight = 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
@@ -393,9 +395,9 @@ func TestBudgetSpacesCalls(t *testing.T) {
 	smallWorld(f, clk)
 	out := &sink{}
 	c := newTest(t, f, clk, t.TempDir(), out, func(o *Options) {
-		o.Limits = DefaultLimits()
-		o.Limits[telegram.MethodGetFullChannel] = budget.Limit{Rate: 2, Burst: 2}
-		o.DefaultLimit = budgetLimit(1)
+		o.Rates.Limits = DefaultLimits()
+		o.Rates.Limits[telegram.MethodGetFullChannel] = budget.Limit{Rate: 2, Burst: 2}
+		o.Rates.DefaultLimit = budgetLimit(1)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -580,14 +582,14 @@ func TestMinReferencesAndDepth(t *testing.T) {
 	// beta is forwarded 5 times, gamma linked 5 times: with 6 references needed, neither.
 	out := &sink{}
 	runOnce(t, newTest(t, f, clk, t.TempDir(), out, func(o *Options) {
-		o.Rules = discovery.Rules{MaxDepth: 1, MinReferences: 6, Via: discovery.AllRules}
+		o.Scope.Rules = discovery.Rules{MaxDepth: 1, MinReferences: 6, Via: discovery.AllRules}
 	}))
 	require.Len(t, postIDs(out.posts.all()), 247)
 	require.Len(t, f.callsOf(telegram.MethodGetFullChannel), 1, "candidates below the rules cost no call")
 
 	out2 := &sink{}
 	runOnce(t, newTest(t, f, clk, t.TempDir(), out2, func(o *Options) {
-		o.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1, Via: discovery.AllRules}
+		o.Scope.Rules = discovery.Rules{MaxDepth: 0, MinReferences: 1, Via: discovery.AllRules}
 	}))
 	require.Len(t, postIDs(out2.posts.all()), 247, "depth 0 is the seeds alone")
 }

@@ -11,6 +11,19 @@ import (
 	"github.com/tidewatch/tidewatch/schema"
 )
 
+// counterAges decides when posts' counters are read: the ages of the schedule, and what
+// recovery found already read or first seen before a crash (written before the dispatcher
+// starts, read-only afterwards: workers read them).
+type counterAges struct {
+	s    Schedule
+	rows *rowMaker
+	// recovered holds the counter reads found stored after the last checkpoint.
+	recovered map[readKey]bool
+	// firstSeen holds when posts stored after the last checkpoint were first seen: a page
+	// fetched again after a crash plans their counter reads from then.
+	firstSeen map[postKey]time.Time
+}
+
 // readOutcome is what one counter read did to one post's schedule.
 type readOutcome struct {
 	id   int
@@ -21,8 +34,8 @@ type readOutcome struct {
 
 // targetAge picks the age a read at now stands for: the latest age already reached,
 // starting from the post's next age. Earlier ages passed without a read are lost.
-func (c *Collector) targetAge(r state.Recent, now time.Time) readOutcome {
-	s := c.opts.Schedule
+func (ca *counterAges) targetAge(r state.Recent, now time.Time) readOutcome {
+	s := ca.s
 	ages := s.CounterAges
 	posted := r.Posted()
 	age := now.Sub(posted)
@@ -31,6 +44,99 @@ func (c *Collector) targetAge(r state.Recent, now time.Time) readOutcome {
 		i++
 	}
 	return readOutcome{id: int(r.ID), next: uint8(i + 1), lost: i - int(r.Next), late: age > ages[i]+s.tolerance(ages[i])}
+}
+
+// firstSight decides the counter schedule of a post seen for the first time at now: ages
+// already past are missed; a sighting within the tolerance of an age is that age's read.
+// It returns the post's entry for re-reads (ok false when no age is left), the counters row
+// of an on-time read, and the number of ages missed.
+func (ca *counterAges) firstSight(channel int64, m *telegram.Message, now time.Time) (state.Recent, *schema.PostCounters, int, bool) {
+	s := ca.s
+	ages := s.CounterAges
+	// A page fetched again after a crash: the post's schedule runs from its first sight,
+	// as it did before the crash.
+	seen := now
+	if t, ok := ca.firstSeen[postKey{channel, m.ID}]; ok && t.Before(now) {
+		seen = t
+	}
+	age := seen.Sub(m.Date)
+	last := ages[len(ages)-1]
+	if age > last+s.tolerance(last) {
+		return state.Recent{}, nil, 0, false // older than every age: nothing to schedule
+	}
+	next, missed := 0, 0
+	for next < len(ages) && age > ages[next]+s.tolerance(ages[next]) {
+		next++
+		missed++
+	}
+	var row *schema.PostCounters
+	if next < len(ages) && age >= ages[next]-s.tolerance(ages[next]) {
+		// A reading stored before a crash (this page is fetched again) stands; one lost
+		// with the crash is taken now if its window is still open.
+		nowAge := now.Sub(m.Date)
+		switch {
+		case ca.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}]:
+		case nowAge <= ages[next]+s.tolerance(ages[next]):
+			r := ca.rows.counterRow(channel, m.ID, m.Date, now, ages[next], m.Views, m.Forwards, m.Replies, m.Reactions)
+			row = &r
+		default:
+			missed++
+		}
+		next++
+	}
+	// Later readings taken before the crash stand too.
+	for next < len(ages) && ca.recovered[readKey{channel, m.ID, uint32(ages[next] / time.Second)}] {
+		next++
+	}
+	if next >= len(ages) {
+		return state.Recent{}, row, missed, false
+	}
+	return state.Recent{ID: int32(m.ID), Date: uint32(m.Date.Unix()), Next: uint8(next)}, row, missed, true
+}
+
+// nextRead returns when the next counter read of ch is due; posts in verify wait for
+// their check.
+func (ca *counterAges) nextRead(ch *state.Channel, verify []int) (time.Time, bool) {
+	ages := ca.s.CounterAges
+	var due time.Time
+	for r := range ch.Recent.All() {
+		if int(r.Next) >= len(ages) || slices.Contains(verify, int(r.ID)) {
+			continue
+		}
+		d := r.Posted().Add(ages[r.Next] - ca.s.tolerance(ages[r.Next])/2)
+		if due.IsZero() || d.Before(due) {
+			due = d
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// dueRecent picks the posts of ch whose next counter read is due at now (reading up to half
+// the tolerance early, so posts due close together share one call), most overdue first, at
+// most maxIDs; posts in verify wait for their check.
+func (ca *counterAges) dueRecent(ch *state.Channel, verify []int, now time.Time) []state.Recent {
+	ages := ca.s.CounterAges
+	type due struct {
+		r  state.Recent
+		at time.Time
+	}
+	var list []due
+	for r := range ch.Recent.All() {
+		if int(r.Next) >= len(ages) || slices.Contains(verify, int(r.ID)) {
+			continue
+		}
+		at := r.Posted().Add(ages[r.Next])
+		if at.Add(-ca.s.tolerance(ages[r.Next]) / 2).After(now) {
+			continue
+		}
+		list = append(list, due{r, at})
+	}
+	slices.SortFunc(list, func(a, b due) int { return a.at.Compare(b.at) })
+	out := make([]state.Recent, 0, min(len(list), maxIDs))
+	for i := 0; i < len(list) && i < maxIDs; i++ {
+		out = append(out, list[i].r)
+	}
+	return out
 }
 
 // runCounters re-reads the counters of posts at their scheduled ages. A post whose counters
@@ -66,32 +172,32 @@ func (c *Collector) runCounters(ctx context.Context, j *job) (func(), error) {
 			suspects = append(suspects, int(r.ID))
 			continue
 		}
-		o := c.targetAge(r, now)
+		o := c.ages.targetAge(r, now)
 		v := views[i]
-		rows = append(rows, c.counterRow(j.ch.ID, int(r.ID), r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], v.Views, v.Forwards, v.Replies, nil))
+		rows = append(rows, c.rows.counterRow(j.ch.ID, int(r.ID), r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], v.Views, v.Forwards, v.Replies, nil))
 		outcomes = append(outcomes, o)
 	}
 	if err := c.writeRows(ctx, nil, nil, rows); err != nil {
 		return nil, err
 	}
 	return func() {
-		live := c.channels[j.ch.ID]
+		live := c.frame.channels[j.ch.ID]
 		if live == nil {
 			return
 		}
-		c.applyOutcomes(live, outcomes)
+		c.ages.applyOutcomes(live, outcomes)
 		for _, id := range suspects {
-			if !slices.Contains(c.verify[live.ID], id) {
-				c.verify[live.ID] = append(c.verify[live.ID], id)
+			if !slices.Contains(c.frame.verify[live.ID], id) {
+				c.frame.verify[live.ID] = append(c.frame.verify[live.ID], id)
 			}
 		}
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
 }
 
 // applyOutcomes moves the posts read on in their schedules.
-func (c *Collector) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
+func (ca *counterAges) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
 	if len(outcomes) == 0 {
 		return
 	}
@@ -99,7 +205,7 @@ func (c *Collector) applyOutcomes(ch *state.Channel, outcomes []readOutcome) {
 	for _, o := range outcomes {
 		by[o.id] = o
 	}
-	n := len(c.opts.Schedule.CounterAges)
+	n := len(ca.s.CounterAges)
 	ch.Recent.Filter(func(r *state.Recent) bool {
 		if o, ok := by[int(r.ID)]; ok && o.next > r.Next {
 			ch.CountersDone++
@@ -143,16 +249,16 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		if m == nil {
 			deleted = append(deleted, id)
 			if tracked {
-				o := c.targetAge(r, now)
-				row := c.counterRow(j.ch.ID, id, r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], 0, 0, 0, nil)
+				o := c.ages.targetAge(r, now)
+				row := c.rows.counterRow(j.ch.ID, id, r.Posted(), now, c.opts.Schedule.CounterAges[o.next-1], 0, 0, 0, nil)
 				row.Deleted = 1
 				rows = append(rows, row)
 			}
 			continue
 		}
 		if tracked {
-			o := c.targetAge(r, now)
-			rows = append(rows, c.counterRow(j.ch.ID, id, m.Date, now, c.opts.Schedule.CounterAges[o.next-1], m.Views, m.Forwards, m.Replies, m.Reactions))
+			o := c.ages.targetAge(r, now)
+			rows = append(rows, c.rows.counterRow(j.ch.ID, id, m.Date, now, c.opts.Schedule.CounterAges[o.next-1], m.Views, m.Forwards, m.Replies, m.Reactions))
 			outcomes = append(outcomes, o)
 		}
 	}
@@ -167,7 +273,7 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		for i := range stored {
 			stored[i].Deleted = 1
 			stored[i].DeletedAt = now
-			stored[i].RunID = c.opts.RunID
+			stored[i].RunID = c.opts.Run.ID
 			stored[i].Version = schema.Version(now)
 		}
 		if err := c.writeRows(ctx, stored, nil, nil); err != nil {
@@ -175,11 +281,11 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		}
 	}
 	return func() {
-		live := c.channels[j.ch.ID]
+		live := c.frame.channels[j.ch.ID]
 		if live == nil {
 			return
 		}
-		c.applyOutcomes(live, outcomes)
+		c.ages.applyOutcomes(live, outcomes)
 		gone := map[int]bool{}
 		for _, id := range deleted {
 			gone[id] = true
@@ -190,18 +296,18 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		for _, id := range j.ids {
 			done[id] = true
 		}
-		rest := c.verify[live.ID][:0]
-		for _, id := range c.verify[live.ID] {
+		rest := c.frame.verify[live.ID][:0]
+		for _, id := range c.frame.verify[live.ID] {
 			if !done[id] {
 				rest = append(rest, id)
 			}
 		}
 		if len(rest) == 0 {
-			delete(c.verify, live.ID)
+			delete(c.frame.verify, live.ID)
 		} else {
-			c.verify[live.ID] = rest
+			c.frame.verify[live.ID] = rest
 		}
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
 }

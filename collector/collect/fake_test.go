@@ -420,8 +420,8 @@ func postIDs(rows []schema.Post) []string {
 // noLimits lifts every rate limit, for tests that are not about budgets: with a fake
 // clock a limited budget would wait for time that only the test moves.
 func noLimits(o *Options) {
-	o.Limits = map[string]budget.Limit{}
-	o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
+	o.Rates.Limits = map[string]budget.Limit{}
+	o.Rates.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
 }
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)

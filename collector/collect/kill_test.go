@@ -135,12 +135,14 @@ func runChild() error {
 	c, err := collect.New(collect.Options{
 		Accounts: []collect.Client{acc}, Output: out.Output,
 		Posts: collect.StoreReader{DB: db}, Recovery: collect.StoreReader{DB: db},
-		StateDir: os.Getenv("TW_STATE"), Seeds: strings.Split(os.Getenv("TW_SEEDS"), ","),
-		Rules:   discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
-		HashKey: hashKey, Clock: clk, RateClock: clock.Real{}, Watch: true,
-		Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
-		CheckpointInterval: 500 * time.Millisecond,
-		Logger:             slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		State: collect.StateOptions{Dir: os.Getenv("TW_STATE"), CheckpointInterval: 500 * time.Millisecond},
+		Scope: collect.Scope{
+			Seeds: strings.Split(os.Getenv("TW_SEEDS"), ","),
+			Rules: discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
+		},
+		Privacy: collect.Privacy{HashKey: hashKey}, Clock: clk, RateClock: clock.Real{}, Watch: true,
+		Rates:  collect.Rates{Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1}},
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tidewatch/tidewatch/collector/collect/clock"
@@ -20,6 +21,35 @@ type result struct {
 	err   error
 }
 
+// dispatcher is the state of the dispatcher's loop: the calls in flight on their workers,
+// the wake-ups, the retries, and the requests waiting for an answer.
+type dispatcher struct {
+	// workCtx is the context of calls and checkpoints: it outlives Run's by the grace period.
+	workCtx  context.Context
+	results  chan result
+	inflight int
+	workers  sync.WaitGroup
+	wakeRate time.Time
+	// wakeups counts the passes of the dispatcher's loop: one per event it waited for.
+	wakeups int
+	// attempts counts consecutive transient failures per task, for backoff.
+	attempts    map[taskKey]int
+	syncReq     chan chan error
+	statsReq    chan chan Stats
+	idleReq     chan chan struct{}
+	idleWaiters []chan struct{}
+}
+
+func newDispatcher() *dispatcher {
+	return &dispatcher{
+		results:  make(chan result),
+		attempts: map[taskKey]int{},
+		syncReq:  make(chan chan error),
+		statsReq: make(chan chan Stats),
+		idleReq:  make(chan chan struct{}),
+	}
+}
+
 // shutdownGrace bounds how long calls in flight may take to finish after ctx ended.
 const shutdownGrace = 30 * time.Second
 
@@ -33,12 +63,12 @@ func (c *Collector) loop(ctx context.Context) error {
 	// away answers already on their way.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	c.workCtx = workCtx
+	c.disp.workCtx = workCtx
 	done := ctx.Done()
 	stopping := false
 	var grace clock.Timer
 	var graceC <-chan time.Time
-	ckpt := c.opts.RateClock.NewTimer(c.opts.CheckpointInterval)
+	ckpt := c.opts.RateClock.NewTimer(c.opts.State.CheckpointInterval)
 	defer func() {
 		ckpt.Stop()
 		if grace != nil {
@@ -48,19 +78,19 @@ func (c *Collector) loop(ctx context.Context) error {
 	var fatal error
 
 	for {
-		if stopping && c.inflight == 0 {
+		if stopping && c.disp.inflight == 0 {
 			break
 		}
-		c.wakeups++
+		c.disp.wakeups++
 		c.m.wakeups.Inc()
-		c.wakeRate = time.Time{}
+		c.disp.wakeRate = time.Time{}
 		if !stopping {
 			c.dispatch(workCtx)
-			if c.enabledAccounts() == 0 && c.inflight == 0 {
+			if c.pool.enabled() == 0 && c.disp.inflight == 0 {
 				fatal = errNoAccounts
 				break
 			}
-			if !c.opts.Watch && c.inflight == 0 && c.finished() {
+			if !c.opts.Watch && c.disp.inflight == 0 && c.finished() {
 				break
 			}
 		}
@@ -69,43 +99,43 @@ func (c *Collector) loop(ctx context.Context) error {
 		var worldC, rateC <-chan time.Time
 		var worldT, rateT clock.Timer
 		if !stopping {
-			if next, ok := c.nextFutureDue(); ok {
+			if next, ok := c.due.nextFutureDue(); ok {
 				worldT = c.opts.Clock.NewTimer(next.Sub(c.opts.Clock.Now()))
 				worldC = worldT.C()
 			}
-			if !c.wakeRate.IsZero() {
-				rateT = c.opts.RateClock.NewTimer(c.wakeRate.Sub(c.opts.RateClock.Now()))
+			if !c.disp.wakeRate.IsZero() {
+				rateT = c.opts.RateClock.NewTimer(c.disp.wakeRate.Sub(c.opts.RateClock.Now()))
 				rateC = rateT.C()
 			}
 		}
-		c.setIdle(!stopping && c.inflight == 0 && c.wakeRate.IsZero() && c.nothingDueNow())
+		c.setIdle(!stopping && c.disp.inflight == 0 && c.disp.wakeRate.IsZero() && c.due.nothingDueNow())
 
 		select {
-		case r := <-c.results:
+		case r := <-c.disp.results:
 			c.finish(r, stopping)
 		case <-worldC:
 		case <-rateC:
 		case <-ckpt.C():
 			c.stats() // refreshes the gauges
 			c.startCheckpoint(workCtx)
-			ckpt = c.opts.RateClock.NewTimer(c.opts.CheckpointInterval)
-		case r := <-c.ckptDone:
+			ckpt = c.opts.RateClock.NewTimer(c.opts.State.CheckpointInterval)
+		case r := <-c.ckpt.done:
 			c.endCheckpoint(r)
-		case w := <-c.syncReq:
-			c.ckptWaiters = append(c.ckptWaiters, w)
+		case w := <-c.disp.syncReq:
+			c.ckpt.waiters = append(c.ckpt.waiters, w)
 			c.startCheckpoint(workCtx)
-		case w := <-c.statsReq:
+		case w := <-c.disp.statsReq:
 			w <- c.stats()
-		case w := <-c.idleReq:
-			c.idleWaiters = append(c.idleWaiters, w)
+		case w := <-c.disp.idleReq:
+			c.disp.idleWaiters = append(c.disp.idleWaiters, w)
 		case <-done:
 			stopping = true
 			done = nil
-			c.log.Info("stopping: finishing calls in flight", "in_flight", c.inflight)
+			c.log.Info("stopping: finishing calls in flight", "in_flight", c.disp.inflight)
 			grace = c.opts.RateClock.NewTimer(shutdownGrace)
 			graceC = grace.C()
 		case <-graceC:
-			c.log.Warn("calls still in flight after the grace period; cancelling them", "in_flight", c.inflight)
+			c.log.Warn("calls still in flight after the grace period; cancelling them", "in_flight", c.disp.inflight)
 			cancelWork()
 			graceC = nil
 		}
@@ -117,94 +147,30 @@ func (c *Collector) loop(ctx context.Context) error {
 		}
 	}
 	// A checkpoint still running finishes before the final one starts.
-	if c.ckptBusy {
-		c.endCheckpoint(<-c.ckptDone)
+	if c.ckpt.busy {
+		c.endCheckpoint(<-c.ckpt.done)
 	}
-	for _, w := range c.ckptWaiters {
+	for _, w := range c.ckpt.waiters {
 		w <- errors.New("collect: stopped")
 	}
-	c.ckptWaiters = nil
+	c.ckpt.waiters = nil
 	// WaitIdle callers are released: a stopped collector has nothing left to do.
 	c.setIdle(true)
-	c.workers.Wait()
+	c.disp.workers.Wait()
 	return fatal
-}
-
-func (c *Collector) enabledAccounts() int {
-	n := 0
-	for _, a := range c.accounts {
-		if !a.disabled() {
-			n++
-		}
-	}
-	return n
-}
-
-// nextDue returns the due time of the earliest queued task.
-func (c *Collector) nextDue() (time.Time, bool) {
-	heads := c.sched.Queues()
-	if len(heads) == 0 {
-		return time.Time{}, false
-	}
-	return heads[0].Due, true
-}
-
-// nextFutureDue returns the due time of the earliest task not due yet that this run will
-// start. Tasks already due but blocked wait for a token (the rate timer) or for a call to
-// end (a result). A one-shot run never starts work due after its horizon, so it must not
-// wake for it either: world time passes that work's due time while the run goes on, and a
-// timer for a time already past fires at once, on every pass, while calls are in flight.
-func (c *Collector) nextFutureDue() (time.Time, bool) {
-	now := c.schedNow()
-	for _, h := range c.sched.Queues() {
-		if !h.Due.After(now) {
-			continue
-		}
-		if c.pastHorizon(h.Due) {
-			// Queues come earliest first: every later one is past the horizon too.
-			return time.Time{}, false
-		}
-		return h.Due, true
-	}
-	return time.Time{}, false
-}
-
-// pastHorizon reports whether work due at t is left for a later run: in a one-shot run,
-// work due after the horizon.
-func (c *Collector) pastHorizon(t time.Time) bool {
-	return !c.horizon.IsZero() && t.After(c.horizon)
-}
-
-func (c *Collector) nothingDueNow() bool {
-	next, ok := c.nextDue()
-	return !ok || next.After(c.schedNow())
-}
-
-// schedNow is the time work is due by: now, or in a one-shot run no later than its
-// horizon.
-func (c *Collector) schedNow() time.Time {
-	return c.clampDue(c.opts.Clock.Now())
-}
-
-// clampDue moves an immediate due time t back to the horizon of a one-shot run.
-func (c *Collector) clampDue(t time.Time) time.Time {
-	if c.pastHorizon(t) {
-		return c.horizon
-	}
-	return t
 }
 
 // finished tells a one-shot run that it may stop: nothing is due, or what is due waits
 // for a flood wait longer than MaxWait.
 func (c *Collector) finished() bool {
-	if c.nothingDueNow() {
+	if c.due.nothingDueNow() {
 		return true
 	}
-	if c.wakeRate.IsZero() {
+	if c.disp.wakeRate.IsZero() {
 		return false
 	}
-	if wait := c.wakeRate.Sub(c.opts.RateClock.Now()); wait > c.opts.MaxWait {
-		c.log.Warn("stopping with work waiting for flood waits", "wait", wait.Round(time.Second), "tasks", c.sched.Len())
+	if wait := c.disp.wakeRate.Sub(c.opts.RateClock.Now()); wait > c.opts.Rates.MaxWait {
+		c.log.Warn("stopping with work waiting for flood waits", "wait", wait.Round(time.Second), "tasks", c.due.sched.Len())
 		return true
 	}
 	return false
@@ -212,16 +178,16 @@ func (c *Collector) finished() bool {
 
 // noteRate remembers the earliest time a blocked queue may go on.
 func (c *Collector) noteRate(at time.Time) {
-	if c.wakeRate.IsZero() || at.Before(c.wakeRate) {
-		c.wakeRate = at
+	if c.disp.wakeRate.IsZero() || at.Before(c.disp.wakeRate) {
+		c.disp.wakeRate = at
 	}
 }
 
 // dispatch starts every task that is due, whose channel is free, and whose account has
 // budget, most overdue first.
 func (c *Collector) dispatch(ctx context.Context) {
-	now := c.schedNow()
-	for _, h := range c.sched.Queues() {
+	now := c.due.now()
+	for _, h := range c.due.sched.Queues() {
 		if h.Due.After(now) {
 			break
 		}
@@ -234,7 +200,7 @@ func (c *Collector) dispatch(ctx context.Context) {
 }
 
 func (c *Collector) dispatchLane(ctx context.Context, q schedule.Queue, now time.Time) {
-	a := c.byLabel[q.Lane]
+	a := c.pool.byLabel[q.Lane]
 	if a == nil || a.disabled() {
 		// Hand-off moves every task when an account is disabled; a task added since then
 		// (a result that arrived late) is moved here.
@@ -242,17 +208,17 @@ func (c *Collector) dispatchLane(ctx context.Context, q schedule.Queue, now time
 		return
 	}
 	moot := map[taskKey]bool{}
-	for a.inflight < c.opts.MaxInFlight {
-		t, ok := c.sched.Peek(q)
+	for a.inflight < c.opts.Rates.MaxInFlight {
+		t, ok := c.due.sched.Peek(q)
 		if !ok || t.Due.After(now) || moot[taskKey{t.Channel, t.Kind}] {
 			return
 		}
-		ok, at := c.budget.Take(a.label, q.Method)
+		ok, at := c.pool.budget.Take(a.label, q.Method)
 		if !ok {
 			c.noteRate(at)
 			return
 		}
-		t, _ = c.sched.Take(q, now)
+		t, _ = c.due.sched.Take(q, now)
 		if !c.start(ctx, a, t) {
 			// Re-planned as due again: leave it for the next pass rather than spin.
 			moot[taskKey{t.Channel, t.Kind}] = true
@@ -263,19 +229,19 @@ func (c *Collector) dispatchLane(ctx context.Context, q schedule.Queue, now time
 func (c *Collector) dispatchAny(ctx context.Context, q schedule.Queue, now time.Time) {
 	moot := map[taskKey]bool{}
 	for {
-		t, ok := c.sched.Peek(q)
+		t, ok := c.due.sched.Peek(q)
 		if !ok || t.Due.After(now) || moot[taskKey{t.Channel, t.Kind}] {
 			return
 		}
 		var chosen *account
 		var eligible bool
-		for _, a := range c.sortedAccounts() {
-			if a.inflight >= c.opts.MaxInFlight || !c.mayRun(a, t) {
+		for _, a := range c.pool.sorted() {
+			if a.inflight >= c.opts.Rates.MaxInFlight || !c.mayRun(a, t) {
 				eligible = eligible || c.mayRun(a, t)
 				continue
 			}
 			eligible = true
-			ok, at := c.budget.Take(a.label, q.Method)
+			ok, at := c.pool.budget.Take(a.label, q.Method)
 			if !ok {
 				c.noteRate(at)
 				continue
@@ -286,13 +252,13 @@ func (c *Collector) dispatchAny(ctx context.Context, q schedule.Queue, now time.
 		if chosen == nil {
 			if !eligible {
 				// No account can ever run it (an adoption with no other account left).
-				c.sched.Take(q, now)
-				c.sched.Release(t.Channel)
+				c.due.sched.Take(q, now)
+				c.due.sched.Release(t.Channel)
 				continue
 			}
 			return
 		}
-		t, _ = c.sched.Take(q, now)
+		t, _ = c.due.sched.Take(q, now)
 		if !c.start(ctx, chosen, t) {
 			moot[taskKey{t.Channel, t.Kind}] = true
 		}
@@ -302,17 +268,17 @@ func (c *Collector) dispatchAny(ctx context.Context, q schedule.Queue, now time.
 // orphanQueue moves the due tasks of a disabled account's queue to other accounts.
 func (c *Collector) orphanQueue(q schedule.Queue, now time.Time) {
 	for {
-		t, ok := c.sched.Take(q, now.Add(100*365*24*time.Hour))
+		t, ok := c.due.sched.Take(q, now.Add(100*365*24*time.Hour))
 		if !ok {
 			return
 		}
-		c.sched.Release(t.Channel)
-		if ch := c.channels[t.Channel]; ch != nil {
-			c.sched.Add(t)
-			c.rehome(ch, c.byLabel[q.Lane])
+		c.due.sched.Release(t.Channel)
+		if ch := c.frame.channels[t.Channel]; ch != nil {
+			c.due.sched.Add(t)
+			c.rehome(ch, c.pool.byLabel[q.Lane])
 			if ch.Home == q.Lane {
 				// Nobody can take it: drop the tasks, the channel waits for its account.
-				c.sched.RemoveChannel(ch.ID)
+				c.due.sched.RemoveChannel(ch.ID)
 			}
 		}
 	}
@@ -323,18 +289,18 @@ func (c *Collector) orphanQueue(q schedule.Queue, now time.Time) {
 func (c *Collector) start(ctx context.Context, a *account, t schedule.Task) bool {
 	j, ok := c.prepare(a, t)
 	if !ok {
-		c.budget.Refund(a.label, t.Method)
-		c.sched.Release(t.Channel)
+		c.pool.budget.Refund(a.label, t.Method)
+		c.due.sched.Release(t.Channel)
 		return false
 	}
 	a.inflight++
-	c.inflight++
+	c.disp.inflight++
 	c.m.inflight.Inc()
-	c.workers.Add(1)
+	c.disp.workers.Add(1)
 	go func() {
-		defer c.workers.Done()
+		defer c.disp.workers.Done()
 		apply, err := j.run(ctx, j)
-		c.results <- result{job: j, apply: apply, err: err}
+		c.disp.results <- result{job: j, apply: apply, err: err}
 	}()
 	return true
 }
@@ -344,17 +310,17 @@ func (c *Collector) finish(r result, stopping bool) {
 	j := r.job
 	a, t := j.acct, j.task
 	a.inflight--
-	c.inflight--
+	c.disp.inflight--
 	c.m.inflight.Dec()
-	defer c.sched.Release(t.Channel)
+	defer c.due.sched.Release(t.Channel)
 	c.summary.Calls[t.Method]++
 
 	var flood *telegram.FloodWaitError
 	switch {
 	case r.err == nil:
 		c.m.calls.WithLabelValues(a.label, t.Method, "ok").Inc()
-		c.budget.Success(a.label, t.Method)
-		delete(c.attempts, taskKey{t.Channel, t.Kind})
+		c.pool.budget.Success(a.label, t.Method)
+		delete(c.disp.attempts, taskKey{t.Channel, t.Kind})
 		if r.apply != nil {
 			r.apply()
 		}
@@ -364,16 +330,16 @@ func (c *Collector) finish(r result, stopping bool) {
 		c.m.floodSeconds.WithLabelValues(a.label, t.Method).Add(flood.Wait.Seconds())
 		c.summary.Floods++
 		c.summary.FloodWait += flood.Wait
-		until := c.budget.Flood(a.label, t.Method, flood.Wait)
+		until := c.pool.budget.Flood(a.label, t.Method, flood.Wait)
 		c.log.Info("flood wait", "account", a.label, "method", t.Method, "wait", flood.Wait, "until", until)
 		c.requeue(t, t.Due)
-		if flood.Wait > c.opts.HandoffAfter {
+		if flood.Wait > c.opts.Rates.HandoffAfter {
 			c.handoff(a, t.Method)
 		}
 	case errors.Is(r.err, context.Canceled), errors.Is(r.err, context.DeadlineExceeded),
 		stopping && errors.Is(r.err, telegram.ErrClosed):
 		// Cut short by the shutdown: the call did not count.
-		c.budget.Refund(a.label, t.Method)
+		c.pool.budget.Refund(a.label, t.Method)
 		c.requeue(t, t.Due)
 	case errors.Is(r.err, telegram.ErrAuthRequired), errors.Is(r.err, telegram.ErrAccountBanned),
 		errors.Is(r.err, telegram.ErrClosed):
@@ -388,12 +354,12 @@ func (c *Collector) finish(r result, stopping bool) {
 		}
 		c.m.calls.WithLabelValues(a.label, t.Method, result).Inc()
 		k := taskKey{t.Channel, t.Kind}
-		c.attempts[k]++
-		n := c.attempts[k]
+		c.disp.attempts[k]++
+		n := c.disp.attempts[k]
 		if n > 12 {
 			c.log.Error("giving up on a task after repeated failures", "kind", t.Kind, "channel", t.Channel, "err", r.err)
 			c.summary.Errors = append(c.summary.Errors, fmt.Sprintf("%s %d: %v", t.Kind, t.Channel, r.err))
-			delete(c.attempts, k)
+			delete(c.disp.attempts, k)
 			return
 		}
 		backoff := min(5*time.Second<<min(n-1, 10), 30*time.Minute)
@@ -406,11 +372,11 @@ func (c *Collector) requeue(t schedule.Task, due time.Time) {
 	t.Due = due
 	if t.Lane != "" {
 		// The channel may have moved to another account meanwhile.
-		if ch := c.channels[t.Channel]; ch != nil && ch.Home != "" {
+		if ch := c.frame.channels[t.Channel]; ch != nil && ch.Home != "" {
 			t.Lane = ch.Home
 		}
 	}
-	c.sched.Add(t)
+	c.due.sched.Add(t)
 }
 
 // disable stops using an account (banned, logged out) and hands its channels over.
@@ -422,7 +388,7 @@ func (c *Collector) disable(a *account, err error) {
 	a.dirty = true
 	c.log.Error("account disabled", "account", a.label, "err", err)
 	c.summary.Errors = append(c.summary.Errors, fmt.Sprintf("account %s: %v", a.label, err))
-	for _, ch := range c.channels {
+	for _, ch := range c.frame.channels {
 		if ch.Home == a.label {
 			c.rehome(ch, a)
 		}
@@ -434,12 +400,12 @@ func (c *Collector) disable(a *account, err error) {
 // the username (an "adopt" task) unless a's wait ends first.
 func (c *Collector) handoff(a *account, method string) {
 	moved, adopt := 0, 0
-	for _, ch := range c.channels {
+	for _, ch := range c.frame.channels {
 		if ch.Home != a.label {
 			continue
 		}
 		waiting := false
-		for _, t := range c.sched.Tasks(ch.ID) {
+		for _, t := range c.due.sched.Tasks(ch.ID) {
 			if t.Lane == a.label && t.Method == method {
 				waiting = true
 				break
@@ -451,8 +417,8 @@ func (c *Collector) handoff(a *account, method string) {
 		if b := c.freeAccountKnowing(ch.ID, a, method); b != nil {
 			c.setHome(ch, b)
 			moved++
-		} else if ch.Username != "" && len(c.accounts) > 1 {
-			c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.schedNow()})
+		} else if ch.Username != "" && len(c.pool.accounts) > 1 {
+			c.due.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.due.now()})
 			adopt++
 		}
 	}
@@ -465,11 +431,11 @@ func (c *Collector) handoff(a *account, method string) {
 func (c *Collector) freeAccountKnowing(id int64, except *account, method string) *account {
 	var best *account
 	now := c.opts.RateClock.Now()
-	for _, b := range c.accounts {
+	for _, b := range c.pool.accounts {
 		if b == except || b.disabled() || b.st.Peers[id] == 0 {
 			continue
 		}
-		if until := c.budget.ParkedUntil(b.label, method); until.After(now.Add(c.opts.HandoffAfter)) {
+		if until := c.pool.budget.ParkedUntil(b.label, method); until.After(now.Add(c.opts.Rates.HandoffAfter)) {
 			continue
 		}
 		if best == nil || b.homes < best.homes {
@@ -481,12 +447,12 @@ func (c *Collector) freeAccountKnowing(id int64, except *account, method string)
 
 // rehome moves ch away from account from: to an account that knows it, or by adoption.
 func (c *Collector) rehome(ch *state.Channel, from *account) {
-	if b := c.accountKnowing(ch.ID, from); b != nil {
+	if b := c.pool.knowing(ch.ID, from); b != nil {
 		c.setHome(ch, b)
 		return
 	}
-	if ch.Username != "" && c.enabledAccounts() > 0 {
-		c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.schedNow()})
+	if ch.Username != "" && c.pool.enabled() > 0 {
+		c.due.sched.Add(schedule.Task{Channel: ch.ID, Kind: kindAdopt, Method: telegram.MethodResolveUsername, Due: c.due.now()})
 	}
 }
 
@@ -495,10 +461,10 @@ func (c *Collector) setIdle(idle bool) {
 	if !idle {
 		return
 	}
-	for _, w := range c.idleWaiters {
+	for _, w := range c.disp.idleWaiters {
 		close(w)
 	}
-	c.idleWaiters = nil
+	c.disp.idleWaiters = nil
 }
 
 // WaitIdle blocks until the collector has nothing to do at the current time: no call in
@@ -508,7 +474,7 @@ func (c *Collector) setIdle(idle bool) {
 func (c *Collector) WaitIdle(ctx context.Context) error {
 	w := make(chan struct{})
 	select {
-	case c.idleReq <- w:
+	case c.disp.idleReq <- w:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -527,7 +493,7 @@ func (c *Collector) WaitIdle(ctx context.Context) error {
 func (c *Collector) Sync(ctx context.Context) error {
 	w := make(chan error, 1)
 	select {
-	case c.syncReq <- w:
+	case c.disp.syncReq <- w:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

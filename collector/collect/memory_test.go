@@ -119,8 +119,8 @@ func TestMemoryChild(t *testing.T) {
 	for _, l := range strings.Split(os.Getenv("TW_ACCOUNTS"), ",") {
 		accounts = append(accounts, nullClient{l})
 	}
-	c, err := New(Options{Accounts: accounts, Output: discardOutput(), StateDir: dir, HashKey: testKey, Watch: true,
-		Rules: discovery.Rules{MaxDepth: 1, MinReferences: 1, Via: discovery.AllRules},
+	c, err := New(Options{Accounts: accounts, Output: discardOutput(), State: StateOptions{Dir: dir}, Privacy: Privacy{HashKey: testKey}, Watch: true,
+		Scope: Scope{Rules: discovery.Rules{MaxDepth: 1, MinReferences: 1, Via: discovery.AllRules}},
 		Clock: clock.Real{}, RateClock: clock.Real{}})
 	if err != nil {
 		fmt.Println("error", err)

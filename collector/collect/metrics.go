@@ -109,7 +109,7 @@ type ParkedPair struct {
 func (c *Collector) Stats(ctx context.Context) (Stats, bool) {
 	w := make(chan Stats, 1)
 	select {
-	case c.statsReq <- w:
+	case c.disp.statsReq <- w:
 	case <-ctx.Done():
 		return Stats{}, false
 	}
@@ -123,11 +123,11 @@ func (c *Collector) Stats(ctx context.Context) (Stats, bool) {
 
 func (c *Collector) stats() Stats {
 	now := c.opts.Clock.Now()
-	s := Stats{Now: now, Pending: len(c.pending), Posts: c.summary.Posts, InFlight: c.inflight, Tasks: c.sched.Len(), Floods: c.summary.Floods, Wakeups: c.wakeups}
+	s := Stats{Now: now, Pending: len(c.frame.pending), Posts: c.summary.Posts, InFlight: c.disp.inflight, Tasks: c.due.sched.Len(), Floods: c.summary.Floods, Wakeups: c.disp.wakeups}
 	for _, n := range c.summary.Calls {
 		s.Calls += n
 	}
-	for _, ch := range c.channels {
+	for _, ch := range c.frame.channels {
 		if ch.Included {
 			s.Channels++
 		} else {
@@ -140,8 +140,8 @@ func (c *Collector) stats() Stats {
 	}
 	// Due counts the work this run may start now: in a one-shot run, nothing due after the
 	// horizon.
-	due := c.schedNow()
-	for _, h := range c.sched.Queues() {
+	due := c.due.now()
+	for _, h := range c.due.sched.Queues() {
 		if h.Due.After(due) {
 			break
 		}
@@ -150,7 +150,7 @@ func (c *Collector) stats() Stats {
 			s.Lag = lag
 		}
 	}
-	for _, p := range c.budget.Parks() {
+	for _, p := range c.pool.budget.Parks() {
 		s.Parked = append(s.Parked, ParkedPair{Account: p.Account, Method: p.Method, Until: p.Until})
 	}
 	sort.Slice(s.Parked, func(i, j int) bool { return s.Parked[i].Until.Before(s.Parked[j].Until) })

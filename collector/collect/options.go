@@ -225,14 +225,58 @@ type Options struct {
 	Posts PostReader
 	// Recovery reads back what was stored after the last checkpoint (optional, see Recovery).
 	Recovery Recovery
-	// StateDir holds the durable state. Required.
-	StateDir string
+	// State is where the progress is kept and how often it is saved.
+	State StateOptions
+	// Scope is what the run collects: the sampling frame and this process's share of it.
+	Scope Scope
+	// Schedule sets the cadences.
+	Schedule Schedule
+	// Rates are the call budgets and the answers to flood waits.
+	Rates Rates
+	// Watch keeps the collector running; otherwise it stops when nothing is due.
+	Watch bool
+	// Privacy sets what the rows keep of persons and texts.
+	Privacy Privacy
+	// Run names this run in its rows.
+	Run RunInfo
+	// Clock is the time of the data (post ages, cadences, stored times): Telegram's time,
+	// which against the simulator runs faster than real time. Default the wall clock.
+	Clock clock.Clock
+	// RateClock is the time of rate limits and flood waits, which is always real time.
+	// Default Clock.
+	RateClock clock.Clock
+	// Logger receives progress and problems; nil is silent.
+	Logger *slog.Logger
+	// Registerer receives the metrics (tidewatch_collect_*); nil means none.
+	Registerer prometheus.Registerer
+}
+
+// StateOptions place the durable state.
+type StateOptions struct {
+	// Dir holds the durable state. Required.
+	Dir string
+	// CheckpointInterval is the time between checkpoints (default 5s).
+	CheckpointInterval time.Duration
+}
+
+// Scope is what a run collects.
+type Scope struct {
 	// Seeds are the usernames (without "@") the frame starts from.
 	Seeds []string
 	// Rules are the discovery rules (MinReferences defaults to 1).
 	Rules discovery.Rules
-	// Schedule sets the cadences.
-	Schedule Schedule
+	// Shard and Shards make this process collect only the channels whose stable hash falls
+	// in shard Shard of Shards (0 <= Shard < Shards; Shards 0 or 1 means all).
+	Shard, Shards int
+	// Since limits the history fetched on first sight to posts from then on (zero: all).
+	Since time.Time
+	// SinceAge, when positive, sets Since to that long before the data's time (Clock) when
+	// the collector is made.
+	SinceAge time.Duration
+}
+
+// Rates are the per-account call budgets and what a flood wait does.
+type Rates struct {
 	// Limits are the per-account, per-method call rates (default DefaultLimits); methods
 	// missing there get DefaultLimit (default 1 call per second).
 	Limits       map[string]budget.Limit
@@ -247,32 +291,21 @@ type Options struct {
 	// MaxWait: a one-shot run stops instead of waiting for flood waits longer than this
 	// (default 10 minutes).
 	MaxWait time.Duration
-	// CheckpointInterval is the time between checkpoints (default 5s).
-	CheckpointInterval time.Duration
-	// Since limits the history fetched on first sight to posts from then on (zero: all).
-	Since time.Time
-	// Watch keeps the collector running; otherwise it stops when nothing is due.
-	Watch bool
-	// Shard and Shards make this process collect only the channels whose stable hash falls
-	// in shard Shard of Shards (0 <= Shard < Shards; Shards 0 or 1 means all).
-	Shard, Shards int
+}
+
+// Privacy sets what the rows keep of persons and texts.
+type Privacy struct {
+	// HashKey keys the hashes that replace persons and invite links (at least
+	// privacy.MinKeyLen bytes).
+	HashKey []byte
 	// StoreText stores message text; its length and hash are always stored.
 	StoreText bool
-	// HashKey keys the hashes that replace persons and invite links (at least 16 bytes).
-	HashKey []byte
-	// RunID names this run in every row; ConfigHash, CodeVersion and Args go to the runs
-	// row.
-	RunID, ConfigHash, CodeVersion, Args string
-	// Clock is the time of the data (post ages, cadences, stored times): Telegram's time,
-	// which against the simulator runs faster than real time. Default the wall clock.
-	Clock clock.Clock
-	// RateClock is the time of rate limits and flood waits, which is always real time.
-	// Default Clock.
-	RateClock clock.Clock
-	// Logger receives progress and problems; nil is silent.
-	Logger *slog.Logger
-	// Registerer receives the metrics (tidewatch_collect_*); nil means none.
-	Registerer prometheus.Registerer
+}
+
+// RunInfo names a run: ID goes to every row; ConfigHash, CodeVersion and Args go to the
+// runs row.
+type RunInfo struct {
+	ID, ConfigHash, CodeVersion, Args string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -289,37 +322,39 @@ func (o Options) withDefaults() (Options, error) {
 	if err := o.Output.check(); err != nil {
 		return o, err
 	}
-	if o.StateDir == "" {
+	if o.State.Dir == "" {
 		return o, errors.New("collect: a state folder is required")
 	}
-	if len(o.HashKey) < privacy.MinKeyLen {
+	if len(o.Privacy.HashKey) < privacy.MinKeyLen {
 		return o, fmt.Errorf("collect: a hash key of at least %d bytes is required (privacy.hash_key)", privacy.MinKeyLen)
 	}
-	if o.Rules.MinReferences == 0 {
-		o.Rules.MinReferences = 1
+	sc := &o.Scope
+	if sc.Rules.MinReferences == 0 {
+		sc.Rules.MinReferences = 1
 	}
-	o.Rules = o.Rules.Normalize()
-	if err := o.Rules.Validate(); err != nil {
+	sc.Rules = sc.Rules.Normalize()
+	if err := sc.Rules.Validate(); err != nil {
 		return o, fmt.Errorf("collect: discovery rules: %w", err)
 	}
-	if o.Shards < 0 || (o.Shards > 0 && (o.Shard < 0 || o.Shard >= o.Shards)) {
-		return o, fmt.Errorf("collect: shard %d/%d: want 0 <= shard < shards", o.Shard, o.Shards)
+	if sc.Shards < 0 || (sc.Shards > 0 && (sc.Shard < 0 || sc.Shard >= sc.Shards)) {
+		return o, fmt.Errorf("collect: shard %d/%d: want 0 <= shard < shards", sc.Shard, sc.Shards)
 	}
 	o.Schedule = o.Schedule.withDefaults()
-	if o.Limits == nil {
-		o.Limits = DefaultLimits()
+	r := &o.Rates
+	if r.Limits == nil {
+		r.Limits = DefaultLimits()
 	}
-	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 4
+	if r.MaxInFlight <= 0 {
+		r.MaxInFlight = 4
 	}
-	if o.HandoffAfter <= 0 {
-		o.HandoffAfter = 2 * time.Minute
+	if r.HandoffAfter <= 0 {
+		r.HandoffAfter = 2 * time.Minute
 	}
-	if o.MaxWait <= 0 {
-		o.MaxWait = 10 * time.Minute
+	if r.MaxWait <= 0 {
+		r.MaxWait = 10 * time.Minute
 	}
-	if o.CheckpointInterval <= 0 {
-		o.CheckpointInterval = 5 * time.Second
+	if o.State.CheckpointInterval <= 0 {
+		o.State.CheckpointInterval = 5 * time.Second
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
@@ -327,11 +362,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RateClock == nil {
 		o.RateClock = o.Clock
 	}
+	if sc.SinceAge > 0 {
+		sc.Since = o.Clock.Now().Add(-sc.SinceAge)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.RunID == "" {
-		o.RunID = fmt.Sprintf("collect-%d", o.Clock.Now().UnixNano())
+	if o.Run.ID == "" {
+		o.Run.ID = fmt.Sprintf("collect-%d", o.Clock.Now().UnixNano())
 	}
 	return o, nil
 }

@@ -15,11 +15,12 @@ import (
 // StoreOutput is an Output of schema/store writers, one per table.
 type StoreOutput struct {
 	Output
+	checks  []func(context.Context) error
 	closers []func(context.Context) error
 }
 
-// OpenOutput opens a writer for every table the collector writes. Close flushes and
-// closes them.
+// OpenOutput opens a writer for every table the collector writes; it asks nothing of
+// ClickHouse (Check does). Close flushes and closes them.
 func OpenOutput(db *store.DB, opts store.WriterOptions) (*StoreOutput, error) {
 	s := &StoreOutput{}
 	var err error
@@ -50,8 +51,26 @@ func openWriter[T any](s *StoreOutput, db *store.DB, table string, opts store.Wr
 	if err != nil {
 		return nil, fmt.Errorf("open writer for %s: %w", table, err)
 	}
+	s.checks = append(s.checks, func(ctx context.Context) error {
+		if err := w.Check(ctx); err != nil {
+			return fmt.Errorf("open writer for %s: %w", table, err)
+		}
+		return nil
+	})
 	s.closers = append(s.closers, w.Close)
 	return w, nil
+}
+
+// Check compares every writer's row type with its table, so a table that does not fit
+// stops a run before it calls Telegram. While ClickHouse cannot be asked it reports
+// nothing: the writers spool, and check before their first insert.
+func (s *StoreOutput) Check(ctx context.Context) error {
+	for _, check := range s.checks {
+		if err := check(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close flushes and closes every writer. Batches ClickHouse did not take stay in the

@@ -19,13 +19,13 @@ const recoverySlack = 6 * time.Hour
 // recover applies what reached ClickHouse after the last checkpoint. Rows in the writers'
 // spool are replayed first (a flush replays it), so they are seen too.
 func (c *Collector) recover(ctx context.Context) error {
-	if c.opts.Recovery == nil || c.meta.SavedAt.IsZero() {
+	if c.opts.Recovery == nil || c.ckpt.meta.SavedAt.IsZero() {
 		return nil
 	}
 	if err := c.out.flush(ctx); err != nil {
 		return fmt.Errorf("replay the spool: %w", err)
 	}
-	since := c.meta.SavedAt.Add(-recoverySlack)
+	since := c.ckpt.meta.SavedAt.Add(-recoverySlack)
 	snaps, err := c.opts.Recovery.SnapshotsSince(ctx, since)
 	if err != nil {
 		return err
@@ -47,12 +47,12 @@ func (c *Collector) recover(ctx context.Context) error {
 		return err
 	}
 	for _, s := range sights {
-		c.firstSeen[postKey{int64(s.ChannelID), int(s.PostID)}] = s.At
+		c.ages.firstSeen[postKey{int64(s.ChannelID), int(s.PostID)}] = s.At
 	}
 	if err := c.rewriteAboutLinks(ctx, snaps); err != nil {
 		return err
 	}
-	n := c.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs) + len(sights)
+	n := c.frame.applySnapshots(snaps) + c.applyReads(reads) + c.applyEvents(evs) + len(sights)
 	if n > 0 {
 		c.log.Info("recovered observations stored after the last checkpoint", "applied", n)
 	}
@@ -76,7 +76,7 @@ func (c *Collector) rewriteAboutLinks(ctx context.Context, snaps []schema.Channe
 		id := int64(s.ChannelID)
 		t, ok := cur[id]
 		if !ok {
-			if ch := c.channels[id]; ch != nil && !ch.AboutSince.IsZero() {
+			if ch := c.frame.channels[id]; ch != nil && !ch.AboutSince.IsZero() {
 				t = text{ch.About, ch.AboutSince.Time()}
 			}
 		}
@@ -87,21 +87,21 @@ func (c *Collector) rewriteAboutLinks(ctx context.Context, snaps []schema.Channe
 		if s.About == "" {
 			continue
 		}
-		rows = append(rows, c.aboutLinks(id, s.Username, s.About, t.since)...)
+		rows = append(rows, c.rows.aboutLinks(id, s.Username, s.About, t.since)...)
 	}
 	return c.writeRows(ctx, nil, rows, nil)
 }
 
 // applySnapshots takes each channel's identity from snapshots newer than its state; rows
 // are in time order.
-func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
+func (f *frame) applySnapshots(rows []schema.ChannelSnapshot) int {
 	n := 0
 	for _, s := range rows {
-		ch := c.channels[int64(s.ChannelID)]
+		ch := f.channels[int64(s.ChannelID)]
 		if ch == nil {
 			// Not in the state yet (found after the last checkpoint): kept until it is.
-			if s.SnapshotAt.After(c.lateSnaps[int64(s.ChannelID)].SnapshotAt) {
-				c.lateSnaps[int64(s.ChannelID)] = s
+			if s.SnapshotAt.After(f.lateSnaps[int64(s.ChannelID)].SnapshotAt) {
+				f.lateSnaps[int64(s.ChannelID)] = s
 			}
 			continue
 		}
@@ -109,13 +109,13 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 			continue
 		}
 		if ch.Username != "" && !strings.EqualFold(ch.Username, s.Username) {
-			c.names.drop(ch.Username, ch.ID)
+			f.names.drop(ch.Username, ch.ID)
 			if !ch.LastSeen.IsZero() {
 				ch.Recheck = ch.Username
 			}
 		}
 		if s.Username != "" {
-			c.names.set(s.Username, ch.ID)
+			f.names.set(s.Username, ch.ID)
 		}
 		if ch.About != s.About || ch.AboutSince.IsZero() {
 			ch.AboutSince = state.At(s.SnapshotAt)
@@ -129,7 +129,7 @@ func (c *Collector) applySnapshots(rows []schema.ChannelSnapshot) int {
 			ch.FirstSeen = state.At(s.SnapshotAt)
 		}
 		ch.LastSnapshot, ch.LastSeen = state.At(s.SnapshotAt), state.At(s.SnapshotAt)
-		c.markDirty(ch)
+		f.markDirty(ch)
 		n++
 	}
 	return n
@@ -155,9 +155,9 @@ func (c *Collector) applyReads(rows []schema.PostCounters) int {
 	ages := c.opts.Schedule.CounterAges
 	n := 0
 	for _, r := range rows {
-		ch := c.channels[int64(r.ChannelID)]
+		ch := c.frame.channels[int64(r.ChannelID)]
 		if r.TargetAgeS != 0 {
-			c.recovered[readKey{int64(r.ChannelID), int(r.PostID), r.TargetAgeS}] = true
+			c.ages.recovered[readKey{int64(r.ChannelID), int(r.PostID), r.TargetAgeS}] = true
 		}
 		if ch == nil || r.TargetAgeS == 0 {
 			continue
@@ -185,7 +185,7 @@ func (c *Collector) applyReads(rows []schema.PostCounters) int {
 		default:
 			continue
 		}
-		c.markDirty(ch)
+		c.frame.markDirty(ch)
 		n++
 	}
 	return n
@@ -196,7 +196,7 @@ func (c *Collector) applyReads(rows []schema.PostCounters) int {
 func (c *Collector) applyEvents(rows []schema.ChannelEvent) int {
 	n := 0
 	for _, e := range rows {
-		ch := c.channels[int64(e.ChannelID)]
+		ch := c.frame.channels[int64(e.ChannelID)]
 		if ch == nil {
 			continue
 		}
@@ -217,7 +217,7 @@ func (c *Collector) applyEvents(rows []schema.ChannelEvent) int {
 		default:
 			continue
 		}
-		c.markDirty(ch)
+		c.frame.markDirty(ch)
 		n++
 	}
 	return n

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidewatch/tidewatch/collector/collect/state"
 	"github.com/tidewatch/tidewatch/collector/telegram"
 	"github.com/tidewatch/tidewatch/links"
 	"github.com/tidewatch/tidewatch/schema"
@@ -25,6 +26,16 @@ type ref struct {
 	rule     string
 }
 
+// rowMaker renders answers as rows. Workers use it concurrently: its only mutable part,
+// the username index, locks.
+type rowMaker struct {
+	runID     string
+	storeText bool
+	// hasher replaces persons and invite secrets by keyed hashes.
+	hasher *privacy.Hasher
+	names  *nameIndex
+}
+
 // postRows is what one message gives.
 type postRows struct {
 	post  schema.Post
@@ -42,7 +53,7 @@ func fromEntities(es []telegram.Entity) []links.Entity {
 
 // messageRows turns a message of channel self into its posts row, its links and the
 // references it makes. chats are the channels the answer described, for forward sources.
-func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message, chats map[int64]*telegram.ChannelInfo, now time.Time) postRows {
+func (rm *rowMaker) messageRows(self int64, selfName string, m *telegram.Message, chats map[int64]*telegram.ChannelInfo, now time.Time) postRows {
 	p := schema.Post{
 		Platform:      schema.PlatformTelegram,
 		ChannelID:     uint64(self),
@@ -66,7 +77,7 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 		Reactions:     uint64(max(m.ReactionsTotal(), 0)),
 		CountersAt:    now,
 		Source:        sourceCollector,
-		RunID:         c.opts.RunID,
+		RunID:         rm.runID,
 		Version:       schema.Version(now),
 		Hashtags:      noStrings,
 		Mentions:      noStrings,
@@ -78,11 +89,11 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 	}
 	switch {
 	case m.FwdFromName != "":
-		p.FwdPersonHash = c.hasher.Name(schema.PlatformTelegram, m.FwdFromName)
+		p.FwdPersonHash = rm.hasher.Name(schema.PlatformTelegram, m.FwdFromName)
 	case m.FwdUserID != 0:
-		p.FwdPersonHash = c.hasher.Person(schema.PlatformTelegram, strconv.FormatInt(m.FwdUserID, 10))
+		p.FwdPersonHash = rm.hasher.Person(schema.PlatformTelegram, strconv.FormatInt(m.FwdUserID, 10))
 	}
-	if c.opts.StoreText {
+	if rm.storeText {
 		p.Text = m.Text
 	}
 	out := postRows{}
@@ -100,9 +111,9 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 		for _, h := range ex.Hashtags {
 			p.Hashtags = append(p.Hashtags, h.Normalized)
 		}
-		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(self), PostID: uint64(m.ID), PostedAt: m.Date, RunID: c.opts.RunID}
+		base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(self), PostID: uint64(m.ID), PostedAt: m.Date, RunID: rm.runID}
 		for _, l := range ex.Links {
-			row, r := c.linkRow(base, l.URL, string(l.Platform), string(l.Source), self, selfName)
+			row, r := rm.linkRow(base, l.URL, string(l.Platform), string(l.Source), self, selfName)
 			out.links = append(out.links, row)
 			p.LinkCount++
 			if r != nil {
@@ -110,7 +121,7 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 			}
 		}
 		for _, mn := range ex.Mentions {
-			row, r := c.mentionRow(base, mn, self, selfName)
+			row, r := rm.mentionRow(base, mn, self, selfName)
 			out.links = append(out.links, row)
 			if mn.Instance == "" {
 				p.Mentions = append(p.Mentions, mn.Username)
@@ -126,7 +137,7 @@ func (c *Collector) messageRows(self int64, selfName string, m *telegram.Message
 
 // linkRow classifies one URL. Telegram links are resolved to channels where the username is
 // known; invite links keep only a keyed hash of their secret.
-func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source string, self int64, selfName string) (schema.PostLink, *ref) {
+func (rm *rowMaker) linkRow(base schema.PostLink, u links.URL, platform, source string, self int64, selfName string) (schema.PostLink, *ref) {
 	row := base
 	row.URL = u.String()
 	row.LinkKind = "url"
@@ -144,7 +155,7 @@ func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source 
 	switch {
 	case tl.IsInvite:
 		row.LinkKind = "invite"
-		row.URL = c.hasher.Invite(tl.InviteHash)
+		row.URL = rm.hasher.Invite(tl.InviteHash)
 		return row, nil
 	case tl.Kind == links.TelegramPrivatePost:
 		row.TargetChannelID = uint64(max(tl.ChannelID, 0))
@@ -155,7 +166,7 @@ func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source 
 	}
 	row.TargetUsername = tl.Username
 	row.TargetPostID = uint64(max(tl.PostID, 0))
-	id, known := c.names.get(tl.Username)
+	id, known := rm.names.get(tl.Username)
 	if known {
 		row.TargetChannelID = uint64(id)
 	}
@@ -172,7 +183,7 @@ func (c *Collector) linkRow(base schema.PostLink, u links.URL, platform, source 
 // mentionRow records an @mention: a Telegram username, or a fediverse address. Its url is
 // the mention as written ("@name", "@user@instance"), not a link: a post that both links
 // t.me/name and mentions @name keeps two rows, since url is part of the table's key.
-func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int64, selfName string) (schema.PostLink, *ref) {
+func (rm *rowMaker) mentionRow(base schema.PostLink, mn links.Mention, self int64, selfName string) (schema.PostLink, *ref) {
 	row := base
 	row.LinkKind = "mention"
 	row.SourceKind = string(mn.Source)
@@ -195,7 +206,7 @@ func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int6
 	row.Domain, row.RegisteredDomain = "t.me", "t.me"
 	row.DestPlatform = string(links.PlatformTelegram)
 	row.TargetUsername = mn.Username
-	id, known := c.names.get(mn.Username)
+	id, known := rm.names.get(mn.Username)
 	if known {
 		row.TargetChannelID = uint64(id)
 	}
@@ -205,8 +216,35 @@ func (c *Collector) mentionRow(base schema.PostLink, mn links.Mention, self int6
 	return row, &ref{id: id, username: mn.Username, rule: "mention"}
 }
 
+// aboutLinks are the rows of the links in channel id's about text, dated by when the text
+// was first seen.
+func (rm *rowMaker) aboutLinks(id int64, username, about string, since time.Time) []schema.PostLink {
+	base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(id), PostedAt: since, RunID: rm.runID}
+	var rows []schema.PostLink
+	for _, l := range links.Extract(about, nil) {
+		row, _ := rm.linkRow(base, l.URL, string(l.Platform), "about", id, username)
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// accountLinks renders proposed account links of a channel.
+func (rm *rowMaker) accountLinks(channel int64, evidence string, hs []state.Handle, firstSeen, verified time.Time) []schema.AccountLink {
+	out := make([]schema.AccountLink, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, schema.AccountLink{
+			FromPlatform: schema.PlatformTelegram, FromChannelID: uint64(channel),
+			ToPlatform: h.Platform, ToHandle: h.Handle, ToURL: h.URL,
+			Evidence: evidence, EvidenceText: h.Evidence, Confidence: h.Confidence,
+			Status: "proposed", FirstSeenAt: firstSeen, LastVerifiedAt: verified,
+			Version: schema.Version(verified),
+		})
+	}
+	return out
+}
+
 // counterRow is one read of a post's counters.
-func (c *Collector) counterRow(channel int64, id int, posted, read time.Time, target time.Duration, views, forwards, replies int, reactions []telegram.Reaction) schema.PostCounters {
+func (rm *rowMaker) counterRow(channel int64, id int, posted, read time.Time, target time.Duration, views, forwards, replies int, reactions []telegram.Reaction) schema.PostCounters {
 	r := schema.PostCounters{
 		Platform:      schema.PlatformTelegram,
 		ChannelID:     uint64(channel),
@@ -220,7 +258,7 @@ func (c *Collector) counterRow(channel int64, id int, posted, read time.Time, ta
 		Replies:       uint64(max(replies, 0)),
 		ReactionEmoji: []string{},
 		ReactionCount: []uint64{},
-		RunID:         c.opts.RunID,
+		RunID:         rm.runID,
 	}
 	for _, x := range reactions {
 		r.ReactionEmoji = append(r.ReactionEmoji, x.Emoji)

@@ -152,8 +152,8 @@ func (e *simEnv) startCollector(t testing.TB, clk *clock.Fake, state string, mod
 	require.NoError(t, err)
 	opts := collect.Options{
 		Accounts: e.accs, Output: out.Output, Posts: collect.StoreReader{DB: e.db}, Recovery: collect.StoreReader{DB: e.db},
-		StateDir: state, HashKey: hashKey, Clock: clk, RateClock: clock.Real{}, Watch: true,
-		CheckpointInterval: time.Second,
+		State: collect.StateOptions{Dir: state, CheckpointInterval: time.Second}, Privacy: collect.Privacy{HashKey: hashKey},
+		Clock: clk, RateClock: clock.Real{}, Watch: true,
 	}
 	if mod != nil {
 		mod(&opts)
@@ -281,11 +281,11 @@ func collectAndCompare(t testing.TB, run truthRun) {
 	seeds := seedsAt(t, w, start, run.seeds)
 	rules := discovery.Rules{MaxDepth: run.depth, MinReferences: 2, Via: discovery.AllRules}
 	r := e.startCollector(t, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
-		o.Seeds = seeds
-		o.Rules = rules
+		o.Scope.Seeds = seeds
+		o.Scope.Rules = rules
 		// The sim's limits are off: this test is about what is stored, not about pacing.
-		o.Limits = map[string]budget.Limit{}
-		o.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
+		o.Rates.Limits = map[string]budget.Limit{}
+		o.Rates.DefaultLimit = budget.Limit{Rate: -1, Burst: 1}
 	})
 	stepSize := run.step
 	e.step(t, clk, r, end, stepSize)

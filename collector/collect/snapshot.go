@@ -65,7 +65,7 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 		Status: cur.status, Verified: b2u(full.Verified), Scam: b2u(full.Scam), Fake: b2u(full.Fake),
 		Restricted: b2u(full.Restricted), RestrictionReasons: nonNil(full.RestrictionReasons),
 		LinkedChatID: uint64(max(full.LinkedChatID, 0)), PinnedPostID: uint64(max(full.PinnedMsgID, 0)),
-		Source: sourceCollector, RunID: c.opts.RunID,
+		Source: sourceCollector, RunID: c.opts.Run.ID,
 	}
 	kind := "channel"
 	if full.Megagroup {
@@ -93,13 +93,13 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	// first seen, so a re-write collapses with the earlier one); proposed account links are
 	// re-verified at every snapshot.
 	if aboutSince.Equal(now) && full.About != "" {
-		if err := c.writeRows(ctx, nil, c.aboutLinks(prev.ID, cur.username, full.About, aboutSince), nil); err != nil {
+		if err := c.writeRows(ctx, nil, c.rows.aboutLinks(prev.ID, cur.username, full.About, aboutSince), nil); err != nil {
 			return nil, err
 		}
 	}
 	if prev.Included {
-		al := c.accountLinks(prev.ID, "handle_in_about", aboutHandles(full.About), aboutSince, now)
-		al = append(al, c.accountLinks(prev.ID, "link_in_pinned", prev.PinnedHandles, prev.PinnedSince.Time(), now)...)
+		al := c.rows.accountLinks(prev.ID, "handle_in_about", aboutHandles(full.About), aboutSince, now)
+		al = append(al, c.rows.accountLinks(prev.ID, "link_in_pinned", prev.PinnedHandles, prev.PinnedSince.Time(), now)...)
 		if len(al) > 0 {
 			if err := c.out.AccountLinks.Write(ctx, al...); err != nil {
 				return nil, fmt.Errorf("write account links: %w", err)
@@ -109,19 +109,19 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 	}
 
 	return func() {
-		live := c.channels[prev.ID]
+		live := c.frame.channels[prev.ID]
 		if live == nil {
 			return
 		}
-		c.learnPeer(j.acct, full.ChannelInfo)
+		c.pool.learnPeer(j.acct, full.ChannelInfo)
 		if live.Username != "" && !strings.EqualFold(live.Username, cur.username) {
-			c.names.drop(live.Username, live.ID)
+			c.frame.names.drop(live.Username, live.ID)
 			if seenBefore {
 				live.Recheck = live.Username // was the old name freed?
 			}
 		}
 		if cur.username != "" {
-			c.names.set(cur.username, live.ID)
+			c.frame.names.set(cur.username, live.ID)
 		}
 		live.Username, live.Title, live.About = cur.username, full.Title, full.About
 		live.Subscribers, live.Status = full.Subscribers, cur.status
@@ -132,7 +132,7 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 		live.FirstSeen, live.LastSnapshot, live.LastSeen = state.At(firstSeen), state.At(j.now), state.At(j.now)
 		live.AboutSince = state.At(aboutSince)
 		c.summary.Events += len(evs)
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		wasIncluded := live.Included
 		c.judge(live, j.now)
 		if live.Included && !wasIncluded {
@@ -163,7 +163,7 @@ func (c *Collector) writeEvents(ctx context.Context, channel int64, username str
 	for _, e := range evs {
 		rows = append(rows, schema.ChannelEvent{
 			Platform: schema.PlatformTelegram, ChannelID: uint64(channel), EventAt: at, Kind: e.kind,
-			OldValue: e.old, NewValue: e.new, DetectedAt: at, RunID: c.opts.RunID,
+			OldValue: e.old, NewValue: e.new, DetectedAt: at, RunID: c.opts.Run.ID,
 		})
 		if registryKinds[e.kind] {
 			reg = append(reg, registry.Detected(registry.Detection{
@@ -222,7 +222,7 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 		writeErr = c.out.Channels.Write(ctx, row)
 	}
 	return func() {
-		live := c.channels[prev.ID]
+		live := c.frame.channels[prev.ID]
 		if live == nil {
 			return
 		}
@@ -247,7 +247,7 @@ func (c *Collector) goneApply(ctx context.Context, j *job, err error) func() {
 			live.RefsDirty = true
 		}
 		c.summary.Events += len(evs)
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		if invalid {
 			c.rehome(live, j.acct)
 		}
@@ -277,7 +277,7 @@ func (c *Collector) runRecheck(ctx context.Context, j *job) (func(), error) {
 		return nil, err
 	}
 	return func() {
-		live := c.channels[j.ch.ID]
+		live := c.frame.channels[j.ch.ID]
 		if live == nil {
 			return
 		}
@@ -286,17 +286,17 @@ func (c *Collector) runRecheck(ctx context.Context, j *job) (func(), error) {
 		}
 		c.summary.Events += len(evs)
 		if err == nil && peer.ChannelID == live.ID {
-			c.learnPeer(j.acct, telegram.ChannelInfo{Peer: peer})
-			if live.Home == "" || c.byLabel[live.Home] == nil || c.byLabel[live.Home].st.Peers[live.ID] == 0 {
+			c.pool.learnPeer(j.acct, telegram.ChannelInfo{Peer: peer})
+			if live.Home == "" || c.pool.byLabel[live.Home] == nil || c.pool.byLabel[live.Home].st.Peers[live.ID] == 0 {
 				c.setHome(live, j.acct)
 			}
 			if schema.StatusGone(live.Status) || live.Status == "" {
 				live.LastSnapshot = 0 // it resolves: look again at once
 			}
 		} else if strings.EqualFold(live.Username, j.username) {
-			c.names.drop(j.username, live.ID)
+			c.frame.names.drop(j.username, live.ID)
 		}
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
 }
@@ -317,10 +317,10 @@ func (c *Collector) runPinned(ctx context.Context, j *job) (func(), error) {
 		handles = pinnedHandles(m)
 		if m.ID <= j.ch.Floor {
 			// Not in the stored history (before --since): its links are stored from here.
-			base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(j.ch.ID), PostID: uint64(m.ID), PostedAt: m.Date, RunID: c.opts.RunID}
+			base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(j.ch.ID), PostID: uint64(m.ID), PostedAt: m.Date, RunID: c.opts.Run.ID}
 			var rows []schema.PostLink
 			for _, l := range links.Extract(m.Text, fromEntities(m.Entities)) {
-				row, _ := c.linkRow(base, l.URL, string(l.Platform), "pinned", j.ch.ID, j.ch.Username)
+				row, _ := c.rows.linkRow(base, l.URL, string(l.Platform), "pinned", j.ch.ID, j.ch.Username)
 				rows = append(rows, row)
 			}
 			if len(rows) > 0 {
@@ -329,7 +329,7 @@ func (c *Collector) runPinned(ctx context.Context, j *job) (func(), error) {
 				}
 			}
 		}
-		if al := c.accountLinks(j.ch.ID, "link_in_pinned", handles, now, now); len(al) > 0 {
+		if al := c.rows.accountLinks(j.ch.ID, "link_in_pinned", handles, now, now); len(al) > 0 {
 			if err := c.out.AccountLinks.Write(ctx, al...); err != nil {
 				return nil, fmt.Errorf("write account links: %w", err)
 			}
@@ -337,28 +337,16 @@ func (c *Collector) runPinned(ctx context.Context, j *job) (func(), error) {
 		}
 	}
 	return func() {
-		live := c.channels[j.ch.ID]
+		live := c.frame.channels[j.ch.ID]
 		if live == nil {
 			return
 		}
 		live.PinnedRead = j.ids[0]
 		live.PinnedHandles = handles
 		live.PinnedSince = state.At(now)
-		c.markDirty(live)
+		c.frame.markDirty(live)
 		c.plan(live, c.opts.Clock.Now())
 	}, nil
-}
-
-// aboutLinks are the rows of the links in channel id's about text, dated by when the text
-// was first seen.
-func (c *Collector) aboutLinks(id int64, username, about string, since time.Time) []schema.PostLink {
-	base := schema.PostLink{Platform: schema.PlatformTelegram, ChannelID: uint64(id), PostedAt: since, RunID: c.opts.RunID}
-	var rows []schema.PostLink
-	for _, l := range links.Extract(about, nil) {
-		row, _ := c.linkRow(base, l.URL, string(l.Platform), "about", id, username)
-		rows = append(rows, row)
-	}
-	return rows
 }
 
 // aboutHandles are the off-platform accounts an about text names.
@@ -405,21 +393,6 @@ func toHandles(hs []links.Handle) []state.Handle {
 			}
 		}
 		out = append(out, sh)
-	}
-	return out
-}
-
-// accountLinks renders proposed account links of a channel.
-func (c *Collector) accountLinks(channel int64, evidence string, hs []state.Handle, firstSeen, verified time.Time) []schema.AccountLink {
-	out := make([]schema.AccountLink, 0, len(hs))
-	for _, h := range hs {
-		out = append(out, schema.AccountLink{
-			FromPlatform: schema.PlatformTelegram, FromChannelID: uint64(channel),
-			ToPlatform: h.Platform, ToHandle: h.Handle, ToURL: h.URL,
-			Evidence: evidence, EvidenceText: h.Evidence, Confidence: h.Confidence,
-			Status: "proposed", FirstSeenAt: firstSeen, LastVerifiedAt: verified,
-			Version: schema.Version(verified),
-		})
 	}
 	return out
 }

@@ -44,7 +44,7 @@ func TestOneShotDoesNotSpinOnWorkPastItsHorizon(t *testing.T) {
 	}
 	out := &sink{}
 	c := newTest(t, f, clk, t.TempDir(), out, func(o *Options) {
-		o.Seeds = []string{"alpha", "slow"}
+		o.Scope.Seeds = []string{"alpha", "slow"}
 		o.RateClock = clock.Real{} // checkpoints on real time, not on the stepped world clock
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

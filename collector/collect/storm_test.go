@@ -58,9 +58,9 @@ func TestFloodStormNoBans(t *testing.T) {
 	clk := clock.NewFake(start)
 	seeds := seedsAt(t, w, start, 3)
 	r := e.startCollector(t, clk, filepath.Join(e.dir, "state"), func(o *collect.Options) {
-		o.Seeds = seeds
-		o.Rules = discovery.Rules{MaxDepth: 1, MinReferences: 3, Via: discovery.AllRules}
-		o.HandoffAfter = 5 * time.Second
+		o.Scope.Seeds = seeds
+		o.Scope.Rules = discovery.Rules{MaxDepth: 1, MinReferences: 3, Via: discovery.AllRules}
+		o.Rates.HandoffAfter = 5 * time.Second
 	})
 	e.step(t, clk, r, start.Add(6*time.Hour), time.Hour)
 	sum := r.finish(t)

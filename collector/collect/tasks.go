@@ -76,7 +76,7 @@ func (c *Collector) add(ch *state.Channel, kind string, due time.Time) {
 	case kindAdopt, kindRecheck:
 		lane = ""
 	}
-	c.sched.Add(schedule.Task{Channel: ch.ID, Kind: kind, Lane: lane, Method: kindMethod[kind], Due: due})
+	c.due.sched.Add(schedule.Task{Channel: ch.ID, Kind: kind, Lane: lane, Method: kindMethod[kind], Due: due})
 }
 
 // plan queues the work channel ch needs, from its state. It is called whenever the state
@@ -86,7 +86,7 @@ func (c *Collector) plan(ch *state.Channel, now time.Time) {
 	if !c.inShard(ch.ID) {
 		return
 	}
-	now = c.clampDue(now)
+	now = c.due.clampDue(now)
 	if ch.Home == "" {
 		// No account can read it yet: an account resolves its username first.
 		if ch.Username != "" && (ch.Included || c.ready(ch)) {
@@ -138,13 +138,13 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 		}
 		return schedule.NextSlot(ch.ID, kindHistory, iv, ch.LastHistory.Time(), now), true
 	case kindCounters:
-		return c.countersDue(ch)
+		return c.ages.nextRead(ch, c.frame.verify[ch.ID])
 	case kindVerify:
-		return now, len(c.verify[ch.ID]) > 0
+		return now, len(c.frame.verify[ch.ID]) > 0
 	case kindPinned:
 		return now, ch.PinnedID != 0 && ch.PinnedID != ch.PinnedRead
 	case kindRecommend:
-		if !c.opts.Rules.Counts("recommendation") || int(ch.Depth) >= c.opts.Rules.MaxDepth {
+		if !c.opts.Scope.Rules.Counts("recommendation") || int(ch.Depth) >= c.opts.Scope.Rules.MaxDepth {
 			return time.Time{}, false
 		}
 		return schedule.NextSlot(ch.ID, kindRecommend, s.RecommendInterval, ch.LastRecommend.Time(), now), true
@@ -152,28 +152,12 @@ func (c *Collector) desiredDue(ch *state.Channel, kind string, now time.Time) (t
 	return time.Time{}, false
 }
 
-// countersDue returns when the next counter read of ch is due.
-func (c *Collector) countersDue(ch *state.Channel) (time.Time, bool) {
-	ages := c.opts.Schedule.CounterAges
-	var due time.Time
-	for r := range ch.Recent.All() {
-		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
-			continue
-		}
-		d := r.Posted().Add(ages[r.Next] - c.opts.Schedule.tolerance(ages[r.Next])/2)
-		if due.IsZero() || d.Before(due) {
-			due = d
-		}
-	}
-	return due, !due.IsZero()
-}
-
 // mayRun says whether account a may run a task of the any-account lane.
 func (c *Collector) mayRun(a *account, t schedule.Task) bool {
 	if t.Kind != kindAdopt {
 		return true
 	}
-	ch := c.channels[t.Channel]
+	ch := c.frame.channels[t.Channel]
 	return ch != nil && ch.Home != a.label
 }
 
@@ -181,15 +165,15 @@ func (c *Collector) mayRun(a *account, t schedule.Task) bool {
 func (c *Collector) prepare(a *account, t schedule.Task) (*job, bool) {
 	j := &job{acct: a, task: t, now: c.opts.Clock.Now()}
 	if t.Kind == kindResolve {
-		u, ok := c.resolveKeys[t.Channel]
-		if !ok || c.pending[u] == nil {
+		u, ok := c.frame.resolveKeys[t.Channel]
+		if !ok || c.frame.pending[u] == nil {
 			return nil, false
 		}
 		j.username = u
 		j.run = c.runResolve
 		return j, true
 	}
-	ch := c.channels[t.Channel]
+	ch := c.frame.channels[t.Channel]
 	if ch == nil {
 		return nil, false
 	}
@@ -204,7 +188,7 @@ func (c *Collector) prepare(a *account, t schedule.Task) (*job, bool) {
 			c.plan(ch, j.now)
 			return nil, false
 		}
-		if home := c.byLabel[ch.Home]; home != nil && !home.disabled() && !c.parkedFor(home, ch) {
+		if home := c.pool.byLabel[ch.Home]; home != nil && !home.disabled() && !c.parkedFor(home, ch) {
 			return nil, false // the home account is free again
 		}
 		j.username, j.ch, j.run = ch.Username, ch.Clone(), c.runAdopt
@@ -236,14 +220,14 @@ func (c *Collector) prepare(a *account, t schedule.Task) (*job, bool) {
 	case kindHistory:
 		j.ch, j.run = ch.Clone(), c.runHistory
 	case kindCounters:
-		j.recent = c.dueRecent(ch, j.now)
+		j.recent = c.ages.dueRecent(ch, c.frame.verify[ch.ID], j.now)
 		if len(j.recent) == 0 {
 			c.plan(ch, j.now)
 			return nil, false
 		}
 		j.ch, j.run = ch.Clone(), c.runCounters
 	case kindVerify:
-		ids := c.verify[ch.ID]
+		ids := c.frame.verify[ch.ID]
 		if len(ids) == 0 {
 			return nil, false
 		}
@@ -266,39 +250,45 @@ func (c *Collector) prepare(a *account, t schedule.Task) (*job, bool) {
 // parkedFor reports whether a's parks keep it from some pending work of ch for longer than
 // the hand-off threshold.
 func (c *Collector) parkedFor(a *account, ch *state.Channel) bool {
-	limit := c.opts.RateClock.Now().Add(c.opts.HandoffAfter)
-	for _, t := range c.sched.Tasks(ch.ID) {
-		if t.Lane == a.label && c.budget.ParkedUntil(a.label, t.Method).After(limit) {
+	limit := c.opts.RateClock.Now().Add(c.opts.Rates.HandoffAfter)
+	for _, t := range c.due.sched.Tasks(ch.ID) {
+		if t.Lane == a.label && c.pool.budget.ParkedUntil(a.label, t.Method).After(limit) {
 			return true
 		}
 	}
 	return false
 }
 
-// dueRecent picks the posts of ch whose next counter read is due at now (reading up to half
-// the tolerance early, so posts due close together share one call), most overdue first, at
-// most maxIDs.
-func (c *Collector) dueRecent(ch *state.Channel, now time.Time) []state.Recent {
-	ages := c.opts.Schedule.CounterAges
-	type due struct {
-		r  state.Recent
-		at time.Time
-	}
-	var list []due
-	for r := range ch.Recent.All() {
-		if int(r.Next) >= len(ages) || slices.Contains(c.verify[ch.ID], int(r.ID)) {
-			continue
+// runHistory fetches one page of j.ch's history (historyWalker), then applies it and plans
+// the next page.
+func (c *Collector) runHistory(ctx context.Context, j *job) (func(), error) {
+	page, err := c.history.fetch(ctx, j.acct.client, j.peer, j.ch)
+	if err != nil {
+		if isChannelGone(err) {
+			return c.goneApply(ctx, j, err), nil
 		}
-		at := r.Posted().Add(ages[r.Next])
-		if at.Add(-c.opts.Schedule.tolerance(ages[r.Next]) / 2).After(now) {
-			continue
+		return nil, err
+	}
+	return func() {
+		live := c.frame.channels[j.ch.ID]
+		if live == nil {
+			return
 		}
-		list = append(list, due{r, at})
-	}
-	slices.SortFunc(list, func(a, b due) int { return a.at.Compare(b.at) })
-	out := make([]state.Recent, 0, min(len(list), maxIDs))
-	for i := 0; i < len(list) && i < maxIDs; i++ {
-		out = append(out, list[i].r)
-	}
-	return out
+		c.pool.learnChats(j.acct, page.chats)
+		page.apply(live, j.now)
+		c.summary.Posts += len(page.posts)
+		c.m.posts.Add(float64(len(page.posts)))
+		c.frame.markDirty(live)
+		c.addRefs(live, j.acct, page.refs, j.now)
+		if !page.done {
+			// The next page keeps this one's due time: stale work first.
+			c.add(live, kindHistory, j.task.Due)
+		}
+		c.plan(live, c.opts.Clock.Now())
+	}, nil
+}
+
+// writeRows writes rows of posts, links and counter reads to the output.
+func (c *Collector) writeRows(ctx context.Context, posts []schema.Post, rowLinks []schema.PostLink, counters []schema.PostCounters) error {
+	return writeRows(ctx, c.out, c.m, posts, rowLinks, counters)
 }
