@@ -42,6 +42,29 @@ type collected struct {
 // clock to end, and waits until everything is stored.
 func collectWorld(t *testing.T, w *world.World, start, end time.Time, step time.Duration) *collected {
 	t.Helper()
+	return collectWorldWith(t, w, start, end, step, collectSpec{})
+}
+
+// collectSpec varies where and how collectWorldWith collects; the zero value is
+// collectWorld's: one collector into a fresh migrated server, one discovery step.
+type collectSpec struct {
+	// ch is the server the checks query and addrs the addresses the store connects to
+	// (default ch's own); a nil ch means a fresh chtest.Migrated server.
+	ch    *chtest.Server
+	addrs []string
+	// shards, above 1, runs that many collectors at once, each with its own account and
+	// state, collector i taking shard i of shards and naming its rows' run "shard-i".
+	shards int
+	// seedsOnly turns discovery off (depth 0).
+	seedsOnly bool
+	// afterStep, when set, runs after each step of the world's clock once the collectors
+	// are idle, with the step's number from 1.
+	afterStep func(step int)
+}
+
+// collectWorldWith is collectWorld as spec says.
+func collectWorldWith(t *testing.T, w *world.World, start, end time.Time, step time.Duration, spec collectSpec) *collected {
+	t.Helper()
 	srv, err := tgsim.New(tgsim.Options{World: w, Clock: tgsim.Clock{Start: start, Speed: 1e-9}, Limits: tgsim.Limits{Off: true}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -54,16 +77,32 @@ func collectWorld(t *testing.T, w *world.World, start, end time.Time, step time.
 	co := srv.ClientOptions()
 	dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
 	defer dcancel()
-	acc, err := telegram.Dial(dctx, telegram.Options{
-		APIID: 17, APIHash: "0123456789abcdef0123456789abcdef", Phone: "+9996621001", Label: "e2e",
-		SessionDir: filepath.Join(dir, "sessions"), DC: co.DC, DCAddr: co.Addr, PublicKeys: []*rsa.PublicKey{co.Key},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = acc.Close() })
-	require.NoError(t, acc.Login(dctx, codePrompt{}))
+	n := max(spec.shards, 1)
+	var accs []*telegram.Account
+	for i := 0; i < n; i++ {
+		label := "e2e"
+		if n > 1 {
+			label = fmt.Sprintf("e2e-%d", i)
+		}
+		acc, err := telegram.Dial(dctx, telegram.Options{
+			APIID: 17, APIHash: "0123456789abcdef0123456789abcdef", Phone: fmt.Sprintf("+99966210%02d", i+1), Label: label,
+			SessionDir: filepath.Join(dir, "sessions"), DC: co.DC, DCAddr: co.Addr, PublicKeys: []*rsa.PublicKey{co.Key},
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = acc.Close() })
+		require.NoError(t, acc.Login(dctx, codePrompt{}))
+		accs = append(accs, acc)
+	}
 
-	c := &collected{w: w, ch: chtest.Migrated(t), start: start, end: end}
-	c.db, err = store.Open(dctx, store.Options{Addr: []string{c.ch.Addr()}, Database: c.ch.Database})
+	c := &collected{w: w, ch: spec.ch, start: start, end: end}
+	if c.ch == nil {
+		c.ch = chtest.Migrated(t)
+	}
+	addrs := spec.addrs
+	if len(addrs) == 0 {
+		addrs = []string{c.ch.Addr()}
+	}
+	c.db, err = store.Open(dctx, store.Options{Addr: addrs, Database: c.ch.Database})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.db.Close() })
 	c.wopts = store.WriterOptions{SpoolDir: filepath.Join(dir, "spool"), FlushInterval: 200 * time.Millisecond}
@@ -75,28 +114,48 @@ func collectWorld(t *testing.T, w *world.World, start, end time.Time, step time.
 			seeds = append(seeds, v.Username)
 		}
 	}
-	out, err := collect.OpenOutput(c.db, c.wopts)
-	require.NoError(t, err)
+	rules := discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules}
+	if spec.seedsOnly {
+		rules.MaxDepth = 0
+	}
 	clk := clock.NewFake(start)
-	col, err := collect.New(collect.Options{
-		Accounts: []collect.Client{acc}, Output: out.Output, Posts: collect.StoreReader{DB: c.db}, Recovery: collect.StoreReader{DB: c.db},
-		StateDir: filepath.Join(dir, "state"), HashKey: []byte("an-end-to-end-test-hash-key"), Clock: clk, RateClock: clock.Real{}, Watch: true,
-		CheckpointInterval: time.Second, Seeds: seeds,
-		Rules:        discovery.Rules{MaxDepth: 1, MinReferences: 2, Via: discovery.AllRules},
-		Limits:       map[string]budget.Limit{},
-		DefaultLimit: budget.Limit{Rate: -1, Burst: 1},
-	})
-	require.NoError(t, err)
+	var outs []*collect.StoreOutput
+	var cols []*collect.Collector
+	for i, acc := range accs {
+		wopts := c.wopts
+		scope := collect.Scope{Seeds: seeds, Rules: rules}
+		var run collect.RunInfo
+		if n > 1 {
+			wopts.SpoolDir = filepath.Join(dir, fmt.Sprintf("spool-%d", i))
+			scope.Shard, scope.Shards = i, n
+			run.ID = fmt.Sprintf("shard-%d", i)
+		}
+		out, err := collect.OpenOutput(c.db, wopts)
+		require.NoError(t, err)
+		col, err := collect.New(collect.Options{
+			Accounts: []collect.Client{acc}, Output: out.Output, Posts: collect.StoreReader{DB: c.db}, Recovery: collect.StoreReader{DB: c.db},
+			State:   collect.StateOptions{Dir: filepath.Join(dir, fmt.Sprintf("state-%d", i)), CheckpointInterval: time.Second},
+			Privacy: collect.Privacy{HashKey: []byte("an-end-to-end-test-hash-key")}, Clock: clk, RateClock: clock.Real{}, Watch: true,
+			Scope: scope, Run: run,
+			Rates: collect.Rates{Limits: map[string]budget.Limit{}, DefaultLimit: budget.Limit{Rate: -1, Burst: 1}},
+		})
+		require.NoError(t, err)
+		outs, cols = append(outs, out), append(cols, col)
+	}
 	rctx, rcancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := col.Run(rctx)
-		done <- err
-	}()
+	done := make(chan error, len(cols))
+	for _, col := range cols {
+		go func() {
+			_, err := col.Run(rctx)
+			done <- err
+		}()
+	}
 	idle := func() {
 		ictx, icancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer icancel()
-		require.NoError(t, col.WaitIdle(ictx))
+		for _, col := range cols {
+			require.NoError(t, col.WaitIdle(ictx))
+		}
 	}
 	began := time.Now()
 	idle()
@@ -110,12 +169,19 @@ func collectWorld(t *testing.T, w *world.World, start, end time.Time, step time.
 		clk.Set(at)
 		idle()
 		steps++
+		if spec.afterStep != nil {
+			spec.afterStep(steps)
+		}
 	}
 	rcancel()
-	require.NoError(t, <-done)
+	for range cols {
+		require.NoError(t, <-done)
+	}
 	cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
 	defer ccancel()
-	require.NoError(t, out.Close(cctx))
+	for _, out := range outs {
+		require.NoError(t, out.Close(cctx))
+	}
 	t.Logf("collected %s of world time in %d steps: %s", end.Sub(start), steps, time.Since(began).Round(time.Second))
 
 	ids, err := store.Select[struct {

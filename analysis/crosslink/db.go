@@ -48,10 +48,12 @@ FROM post_links FINAL
 WHERE link_kind = 'url' AND dest_platform != 'web' AND dest_platform != platform AND source_kind != 'about'
 GROUP BY platform, channel_id, url`
 	// The pinned post of each account is the one its latest snapshot names; links the collector
-	// stored from pinned posts (source_kind pinned) count too.
+	// stored from pinned posts (source_kind pinned) count too. GLOBAL: on a cluster the
+	// right side is read once through its Distributed table and sent to every shard (a plain
+	// join of two Distributed tables is refused); on a single server it is a plain join.
 	pinnedSQL = `SELECT platform, channel_id, url, count() AS posts, min(posted_at) AS first_seen, max(posted_at) AS last_seen
 FROM post_links
-ANY INNER JOIN
+GLOBAL ANY INNER JOIN
 (
     SELECT platform, channel_id, argMax(pinned_post_id, snapshot_at) AS post_id
     FROM channel_snapshots

@@ -32,8 +32,11 @@ ORDER BY platform, channel_id, at`, db.Table(schema.TableChannelSnapshots), from
 // NotForwarded is a condition on rows keyed by (platform, channel_id, post_id), such as
 // post_links, that leaves out those of forwarded posts (their text is their source's): the
 // forwarded posts of [from, to) of the channels cond keeps. Its arguments are cond's.
+// GLOBAL: on a cluster the subquery runs once, over the Distributed posts table, and its set
+// goes to every shard (a plain IN between two Distributed tables is refused there); on a
+// single server it is a plain NOT IN.
 func NotForwarded(db *store.DB, cond string, from, to time.Time) string {
-	return fmt.Sprintf(`(platform, channel_id, post_id) NOT IN (SELECT platform, channel_id, post_id FROM %s
+	return fmt.Sprintf(`(platform, channel_id, post_id) GLOBAL NOT IN (SELECT platform, channel_id, post_id FROM %s
       WHERE fwd_channel_id != 0 AND posted_at >= toDateTime(%d) AND posted_at < toDateTime(%d) AND (%s))`,
 		db.Table(schema.TablePosts), from.Unix(), to.Unix(), cond)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tidewatch/tidewatch/cmd/tidewatch/internal/config"
 	"github.com/tidewatch/tidewatch/schema/chserver"
@@ -25,6 +26,8 @@ var dbFlags = []string{
 	"clickhouse.local.tcp_port",
 	"clickhouse.local.http_port",
 	"clickhouse.local.interserver_port",
+	"clickhouse.local.cluster",
+	"clickhouse.local.cluster_dir",
 }
 
 func newDBCmd(a *app) *cobra.Command {
@@ -34,8 +37,15 @@ func newDBCmd(a *app) *cobra.Command {
 		Long: `With no clickhouse.addr configured, tidewatch runs its own clickhouse-server
 (the Debian package; 'make deps' installs it) on 127.0.0.1, with its data under
 clickhouse.local.dir. Commands that need the database start it when it is not
-running. With clickhouse.addr set, that server is used as it is.`,
+running. With clickhouse.addr set, that server is used as it is.
+
+With clickhouse.local.cluster (--cluster on the db commands), the managed server is
+a local cluster instead: Debian's ZooKeeper and 2 shards x 2 replicas of
+clickhouse-server on 127.0.0.1, under clickhouse.local.cluster_dir, named by
+clickhouse.cluster (default tidewatch). Set the key in the configuration file or
+as TIDEWATCH_CLICKHOUSE_LOCAL_CLUSTER=true so that collect and analyze use it too.`,
 		Example: `  tidewatch db start
+  tidewatch db start --cluster && tidewatch db migrate --cluster
   tidewatch db migrate
   tidewatch db status
   tidewatch db stop`,
@@ -43,6 +53,13 @@ running. With clickhouse.addr set, that server is used as it is.`,
 		RunE: groupRun,
 	}
 	config.AddFlag(cmd.PersistentFlags(), dbFlags...)
+	// --cluster is the short spelling of --clickhouse-local-cluster.
+	cmd.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "cluster" {
+			name = config.FlagName("clickhouse.local.cluster")
+		}
+		return pflag.NormalizedName(name)
+	})
 	cmd.AddCommand(newDBStartCmd(a), newDBStopCmd(a), newDBStatusCmd(a), newDBMigrateCmd(a))
 	return cmd
 }
@@ -59,6 +76,23 @@ func localServer(env *cmdEnv) chserver.Options {
 		Database:        env.Config.ClickHouse.Database,
 		Logger:          env.Log,
 	}
+}
+
+// localCluster returns the options of the managed local cluster.
+func localCluster(env *cmdEnv) chserver.ClusterOptions {
+	l := env.Config.ClickHouse.Local
+	return chserver.ClusterOptions{
+		Dir:      l.ClusterDir,
+		Name:     env.Config.ClickHouse.ClusterName(),
+		Binary:   l.Binary,
+		Database: env.Config.ClickHouse.Database,
+		Logger:   env.Log,
+	}
+}
+
+// managedCluster reports whether the managed server is a local cluster.
+func managedCluster(env *cmdEnv) bool {
+	return env.Config.ClickHouse.Managed() && env.Config.ClickHouse.Local.Cluster
 }
 
 // errNotManaged is returned by the commands that only act on the managed server.
@@ -94,6 +128,25 @@ func dbStartRun(ctx context.Context, opts dbStartOptions) error {
 	env := opts.Env
 	if !env.Config.ClickHouse.Managed() {
 		return errNotManaged(env)
+	}
+	if managedCluster(env) {
+		before, err := chserver.InspectCluster(ctx, localCluster(env))
+		if err != nil {
+			return err
+		}
+		st, err := chserver.StartCluster(ctx, localCluster(env))
+		if err != nil {
+			return err
+		}
+		verb := "started"
+		if before.Running {
+			verb = "already running"
+		}
+		fmt.Fprintf(env.Stdout, "cluster %s %s: zookeeper pid %d on %s, data %s\n", st.Name, verb, st.ZooKeeperPID, st.ZooKeeperAddr, st.Dir)
+		for _, n := range st.Nodes {
+			fmt.Fprintf(env.Stdout, "  shard %d replica %d: pid %d, native %s, http %s\n", n.Shard+1, n.Replica+1, n.PID, n.Addr, n.HTTPAddr)
+		}
+		return nil
 	}
 	before, err := chserver.Inspect(ctx, localServer(env))
 	if err != nil {
@@ -137,6 +190,17 @@ func dbStopRun(ctx context.Context, opts dbStopOptions) error {
 	env := opts.Env
 	if !env.Config.ClickHouse.Managed() {
 		return errNotManaged(env)
+	}
+	if managedCluster(env) {
+		st, err := chserver.InspectCluster(ctx, localCluster(env))
+		if err != nil {
+			return err
+		}
+		if err := chserver.StopCluster(ctx, localCluster(env)); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "cluster %s stopped (data %s)\n", st.Name, st.Dir)
+		return nil
 	}
 	st, err := chserver.Inspect(ctx, localServer(env))
 	if err != nil {
@@ -184,7 +248,31 @@ func dbStatusRun(ctx context.Context, opts dbStatusOptions) error {
 	w := env.Stdout
 
 	addrs := ch.Addr
-	if ch.Managed() {
+	if managedCluster(env) {
+		st, err := chserver.InspectCluster(ctx, localCluster(env))
+		if err != nil {
+			return err
+		}
+		field(w, "server", "managed local cluster "+st.Name)
+		zk := "none (not running)"
+		if st.ZooKeeperPID != 0 {
+			zk = fmt.Sprintf("pid %d on %s", st.ZooKeeperPID, st.ZooKeeperAddr)
+		}
+		field(w, "zookeeper", zk)
+		for _, n := range st.Nodes {
+			state := "not running"
+			if n.PID != 0 {
+				state = fmt.Sprintf("pid %d, answers %v", n.PID, n.Running)
+			}
+			field(w, fmt.Sprintf("shard %d/%d", n.Shard+1, n.Replica+1), n.Addr+" ("+state+")")
+		}
+		field(w, "data", st.Dir)
+		if !st.Running {
+			field(w, "answers", "no")
+			return fmt.Errorf("%w; 'tidewatch db start --cluster' starts it", errNoAnswer)
+		}
+		addrs = st.Addrs()
+	} else if ch.Managed() {
 		st, err := chserver.Inspect(ctx, localServer(env))
 		if err != nil {
 			return err
@@ -221,8 +309,8 @@ func dbStatusRun(ctx context.Context, opts dbStatusOptions) error {
 	}
 	field(w, "version", version)
 	mode := "single server"
-	if ch.Cluster != "" {
-		mode = "cluster " + ch.Cluster
+	if c := ch.ClusterName(); c != "" {
+		mode = "cluster " + c
 	}
 	field(w, "database", ch.Database+" ("+mode+")")
 
@@ -327,7 +415,7 @@ func dbMigrateRun(ctx context.Context, opts dbMigrateOptions) error {
 func migrateOptions(env *cmdEnv) migrate.Options {
 	return migrate.Options{
 		Database: env.Config.ClickHouse.Database,
-		Cluster:  env.Config.ClickHouse.Cluster,
+		Cluster:  env.Config.ClickHouse.ClusterName(),
 	}
 }
 
@@ -389,6 +477,20 @@ func writerOptions(env *cmdEnv) store.WriterOptions {
 func ensureServer(ctx context.Context, env *cmdEnv) ([]string, error) {
 	if !env.Config.ClickHouse.Managed() {
 		return env.Config.ClickHouse.Addr, nil
+	}
+	if managedCluster(env) {
+		opts := localCluster(env)
+		st, err := chserver.InspectCluster(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Running {
+			fmt.Fprintf(env.Stderr, "starting the local cluster (data %s); 'tidewatch db stop --cluster' stops it\n", st.Dir)
+			if st, err = chserver.StartCluster(ctx, opts); err != nil {
+				return nil, err
+			}
+		}
+		return st.Addrs(), nil
 	}
 	opts := localServer(env)
 	st, err := chserver.Inspect(ctx, opts)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidewatch/tidewatch/schema/privacy"
 )
 
 // Config is tidewatch's whole configuration after all layers were merged,
@@ -47,6 +49,19 @@ type ClickHouse struct {
 // exactly when no address is configured.
 func (c ClickHouse) Managed() bool { return len(c.Addr) == 0 }
 
+// LocalClusterName names the managed local cluster when clickhouse.cluster is
+// empty.
+const LocalClusterName = "tidewatch"
+
+// ClusterName is the cluster the migrations and status speak of: clickhouse.cluster,
+// or LocalClusterName when the managed server runs as a local cluster.
+func (c ClickHouse) ClusterName() string {
+	if c.Cluster == "" && c.Managed() && c.Local.Cluster {
+		return LocalClusterName
+	}
+	return c.Cluster
+}
+
 // LocalServer configures the managed clickhouse-server. It listens on 127.0.0.1 only.
 type LocalServer struct {
 	Dir             string `mapstructure:"dir" default:"{data_dir}/clickhouse" doc:"Data folder of the local server."`
@@ -54,6 +69,8 @@ type LocalServer struct {
 	TCPPort         Port   `mapstructure:"tcp_port" default:"19000" doc:"Native protocol port."`
 	HTTPPort        Port   `mapstructure:"http_port" default:"18123" doc:"HTTP port."`
 	InterserverPort Port   `mapstructure:"interserver_port" default:"19009" doc:"Interserver HTTP port."`
+	Cluster         bool   `mapstructure:"cluster" default:"false" doc:"Run a local cluster instead: ZooKeeper (apt package zookeeper) and 2 shards x 2 replicas on native ports 19100-19103, named by clickhouse.cluster (default tidewatch)."`
+	ClusterDir      string `mapstructure:"cluster_dir" default:"{data_dir}/cluster" doc:"Data folder of the local cluster (one folder per node and one for ZooKeeper)."`
 }
 
 // Writer configures the batched writer.
@@ -178,6 +195,9 @@ func (l LocalServer) Validate() error {
 	if strings.TrimSpace(l.Dir) == "" {
 		errs = append(errs, expected("clickhouse.local.dir", "a folder path", l.Dir))
 	}
+	if l.Cluster && strings.TrimSpace(l.ClusterDir) == "" {
+		errs = append(errs, expected("clickhouse.local.cluster_dir", "a folder path", l.ClusterDir))
+	}
 	if l.HTTPPort == l.TCPPort {
 		errs = append(errs, &FieldError{Key: "clickhouse.local.http_port", Msg: fmt.Sprintf("expected a port other than clickhouse.local.tcp_port, got %d", l.HTTPPort)})
 	}
@@ -252,14 +272,11 @@ func (t Telegram) Validate() error {
 // Telegram client's ValidLabel; this package stays free of the client).
 var accountLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// minHashKey is the shortest key accepted: a shorter one could be guessed, and
-// then every hashed person id could be reversed by enumerating ids.
-const minHashKey = 16
-
-// Validate checks the hash key's length.
+// Validate checks the hash key's length (privacy.MinKeyLen, the shortest key the hashes
+// accept).
 func (p Privacy) Validate() error {
-	if p.HashKey != "" && len(p.HashKey) < minHashKey {
-		return &FieldError{Key: "privacy.hash_key", Msg: fmt.Sprintf("expected at least %d bytes, got %d", minHashKey, len(p.HashKey))}
+	if p.HashKey != "" && len(p.HashKey) < privacy.MinKeyLen {
+		return &FieldError{Key: "privacy.hash_key", Msg: fmt.Sprintf("expected at least %d bytes, got %d", privacy.MinKeyLen, len(p.HashKey))}
 	}
 	return nil
 }

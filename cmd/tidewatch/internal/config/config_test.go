@@ -41,7 +41,7 @@ func TestBadConfigs(t *testing.T) {
 	const dir = "testdata/bad/"
 	cases := map[string]string{
 		"unknown_top_level":          dir + "unknown_top_level.yaml:2: colour: unknown key; the top-level keys are data_dir, log, clickhouse, writer, telegram, privacy, metrics, collect",
-		"unknown_nested":             dir + "unknown_nested.yaml:4: clickhouse.local.socket: unknown key; the keys of clickhouse.local are dir, binary, tcp_port, http_port, interserver_port",
+		"unknown_nested":             dir + "unknown_nested.yaml:4: clickhouse.local.socket: unknown key; the keys of clickhouse.local are dir, binary, tcp_port, http_port, interserver_port, cluster, cluster_dir",
 		"misspelled_key":             dir + "misspelled_key.yaml:2: clickhouse.databse: unknown key; did you mean clickhouse.database?",
 		"key_in_wrong_section":       dir + "key_in_wrong_section.yaml:2: clickhouse.tcp_port: unknown key; did you mean clickhouse.local.tcp_port?",
 		"port_not_a_number":          dir + `port_not_a_number.yaml:4: clickhouse.local.tcp_port: expected a port number 1-65535, got "abc"`,

@@ -77,3 +77,23 @@ func (f *keyFlag) Type() string {
 	}
 	return "string"
 }
+
+// SecretFlag tells whether flag (a flag name without dashes, as "clickhouse-password") would
+// be the flag of a secret key if secrets had flags, and if so returns the error that points
+// to the ways a secret is given instead: its environment variable and its *_file key. It
+// returns nil for any other flag.
+func SecretFlag(flag string) error {
+	for _, l := range tree().leaves() {
+		if !l.secret() || l.flagName() != flag {
+			continue
+		}
+		ways := l.envName()
+		for _, f := range tree().leaves() {
+			if f.fileOf == l.key {
+				ways += ", " + f.key + " (a file holding it)"
+			}
+		}
+		return fmt.Errorf("--%s: %s is a secret and has no flag (a command line is visible to every user of the machine); set %s or %s in the config file", flag, l.key, ways, l.key)
+	}
+	return nil
+}
