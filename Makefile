@@ -4,14 +4,14 @@ GO ?= go
 BIN := bin
 # Debian packages the project needs at run and test time (Jupyter, pandas, matplotlib and
 # clickhouse-driver for the notebooks, under /usr/bin/python3).
-APT_PACKAGES := clickhouse-server clickhouse-client chromium \
+APT_PACKAGES := clickhouse-server clickhouse-client zookeeper chromium \
 	jupyter-notebook jupyter-nbconvert jupyter-client python3-nbconvert python3-nbformat \
 	python3-ipykernel python3-pandas python3-matplotlib python3-clickhouse-driver
 # The commands those packages provide; a missing one triggers the install.
 NEEDED_COMMANDS := clickhouse-server clickhouse-client chromium jupyter-nbconvert
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all deps build demo test test-short soak bench vet clean
+.PHONY: all deps build demo test fuzz test-short soak bench vet clean
 
 all: build
 
@@ -43,6 +43,24 @@ demo: deps build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) fuzz FUZZTIME=$(TEST_FUZZTIME)
+
+# fuzz runs every fuzz target for FUZZTIME each, one at a time (go test -fuzz takes one
+# target per run). make test runs them for TEST_FUZZTIME: 13 targets, each 3s plus its instrumented build.
+FUZZTIME ?= 30s
+TEST_FUZZTIME ?= 3s
+FUZZ_TARGETS := \
+	./links:FuzzNormalize ./links:FuzzExtract ./links:FuzzParseSeed ./links:FuzzExtractHandles \
+	./cmd/tidewatch/internal/config:FuzzLoad \
+	./collector/importer:FuzzCSVReader ./collector/importer:FuzzParseCount \
+	./collector/importer/crowdtangle:FuzzParse ./collector/importer/tgexport:FuzzParse \
+	./collector/importer/twitterv2:FuzzParse ./collector/importer/twitterio:FuzzParse \
+	./collector/importer/csvlayout:FuzzParse ./links/accountlink:FuzzParseAccountRef
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
+	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME); \
+	done
 
 # soak repeats the fault tests (kill -9 of the collector, of ClickHouse) to catch rare losses.
 SOAK_COUNT ?= 5

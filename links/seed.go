@@ -123,7 +123,9 @@ func ParseSeedFile(r io.Reader) ([]Seed, []LineError) {
 			seeds = append(seeds, s)
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		bad = append(bad, LineError{Line: n + 1, Err: fmt.Errorf("read: expected a line of at most %d KiB, got a longer one", maxSeedLine>>10)})
+	} else if err != nil {
 		bad = append(bad, LineError{Line: n + 1, Err: fmt.Errorf("read: %w", err)})
 	}
 	return seeds, bad

@@ -190,6 +190,9 @@ func linksListRun(ctx context.Context, opts linksListOptions) error {
 	default:
 		return &usageError{fmt.Errorf("--status %q: expected proposed, accepted or rejected", opts.Status)}
 	}
+	if !(opts.MinConfidence >= 0 && opts.MinConfidence <= 1) {
+		return &usageError{fmt.Errorf("--min-confidence %v: expected a confidence from 0 to 1", opts.MinConfidence)}
+	}
 	db, err := openDatabase(ctx, opts.Env)
 	if err != nil {
 		return err

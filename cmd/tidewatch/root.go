@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -43,13 +46,41 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &cerr):
 		// Each line already says file:line, key and what is expected.
-		fmt.Fprintln(stderr, cerr.Error())
+		fmt.Fprintln(stderr, printableText(cerr.Error()))
 	case code == exitUsage:
-		fmt.Fprintf(stderr, "tidewatch: %v\nRun 'tidewatch --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "tidewatch: %s\nRun 'tidewatch --help' for usage.\n", printableText(err.Error()))
 	default:
-		fmt.Fprintf(stderr, "tidewatch: %v\n", err)
+		fmt.Fprintf(stderr, "tidewatch: %s\n", printableText(err.Error()))
 	}
 	return code
+}
+
+// printableText escapes what a terminal would act on or hide in a message that may quote
+// its input: control characters but newline and tab, invalid UTF-8, and the bidirectional
+// controls that can make a file name or value read as something else. Each becomes its Go
+// escape (\x1b, \xff, \u202e); the rest is left as it is.
+func printableText(s string) string {
+	clean := func(r rune) bool {
+		return r == '\n' || r == '\t' || (r == ' ' || unicode.IsPrint(r)) && !unicode.Is(unicode.Bidi_Control, r)
+	}
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !clean(r) }) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case clean(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // exitCode maps an error returned by a command to the process's exit code.
@@ -127,7 +158,15 @@ what is in effect. A bad configuration exits with code 2.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		// A secret given as a flag gets told where secrets go instead.
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			if serr := config.SecretFlag(name); serr != nil {
+				return &usageError{serr}
+			}
+		}
+		return &usageError{err}
+	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "config `file` (default: "+config.DefaultFile+" in the working directory, if present)")
 	config.AddFlag(pf, "data_dir", "log.level", "log.format")

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // CSVReader reads RFC 4180 CSV one record at a time in constant memory. Unlike encoding/csv it
@@ -76,11 +77,11 @@ func (r *CSVReader) read() ([]string, error) {
 	r.raw = r.raw[:0]
 	r.field = r.field[:0]
 	r.ends = r.ends[:0]
+	r.start = r.line + 1 // set before reading, so a record too long is reported on its own line
 	line, err := r.readLine()
 	if err != nil {
 		return nil, err
 	}
-	r.start = r.line
 	var quoteErr error
 	inQuotes := false
 	fieldStart := true
@@ -316,14 +317,41 @@ func (f *CSVFile) Next(rec *Record) (fields []string, ok bool, err error) {
 		rec.Fail(f.env, "record", strconv.Itoa(len(f.header))+" fields as in the header", strconv.Itoa(len(fields))+" fields")
 		return nil, false, nil
 	}
+	for i, v := range fields {
+		if !IsText(v) {
+			rec.Fail(f.env, strings.TrimSpace(f.header[i]), TextExpected, v)
+		}
+	}
+	if len(rec.Errors) > 0 {
+		return nil, false, nil
+	}
 	return fields, true, nil
+}
+
+// TextExpected is what a field that is not [IsText] was expected to be.
+const TextExpected = "UTF-8 text without NUL bytes or control characters"
+
+// IsText tells whether s is text a table may hold: valid UTF-8 with no control characters
+// but tab, newline and carriage return. A NUL byte or an escape sequence in an export is
+// damage or an attack on whoever reads the table in a terminal, never data.
+func IsText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // fatal turns an error of the CSV reader into the error that ends the file.
 func (f *CSVFile) fatal(err error) error {
 	switch {
 	case errors.Is(err, ErrCSVTooLong):
-		return Fatal(f.env.File, f.r.Line(), "record", "a record under 16 MiB (is a quote left open?)", "")
+		raw := f.r.Raw()
+		return Fatal(f.env.File, f.r.Line(), "record", "a record under 16 MiB (is a quote left open?)", string(raw[:min(len(raw), 4*maxGot)]))
 	case errors.Is(err, ErrCSVUnclosed):
 		return Fatal(f.env.File, f.r.Line(), "record", "a closing quote before the end of the file", "")
 	case errors.Is(err, ErrCSVQuote):

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidewatch/tidewatch/links/accountlink"
 	"github.com/tidewatch/tidewatch/schema"
@@ -399,6 +400,10 @@ func readFile(ctx context.Context, name string, f Format, env Env, prog *progres
 			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
+		if len(rec.Errors) == 0 && !utf8.Valid(rec.Raw) {
+			// encoding/json would turn the bytes into U+FFFD and import the damage unseen.
+			rec.Fail(&env, "record", "UTF-8 text", invalidUTF8Context(rec.Raw))
+		}
 		if rec.Skip && len(rec.Errors) == 0 {
 			continue
 		}
@@ -469,4 +474,26 @@ func newRunID(t time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return "import-" + t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// invalidUTF8Context is the part of raw that starts a little before its first byte that is
+// not UTF-8, so that an error shows where the damage is, not how the record begins.
+func invalidUTF8Context(raw []byte) string {
+	i := 0
+	for i < len(raw) {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	start := max(0, i-20)
+	for start > 0 && !utf8.RuneStart(raw[start]) {
+		start--
+	}
+	s := string(raw[start:min(len(raw), i+4*maxGot)])
+	if start > 0 {
+		s = "…" + s
+	}
+	return s
 }

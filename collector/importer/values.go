@@ -48,10 +48,11 @@ func groupedInt(s string) (uint64, bool) {
 			if digits > 3 {
 				return 0, false
 			}
-			if n > (math.MaxUint64-9)/10 {
+			d := uint64(c - '0')
+			if n > (math.MaxUint64-d)/10 {
 				return 0, false
 			}
-			n = n*10 + uint64(c-'0')
+			n = n*10 + d
 		case c == ',' || c == '.' || c == ' ' || c == '\'' || c == '\u00a0' || c == '\u202f':
 			if sep == 0 {
 				sep = c

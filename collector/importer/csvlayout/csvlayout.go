@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tidewatch/tidewatch/collector/importer"
 )
@@ -136,6 +137,20 @@ func (r *row) need(col, expected string) string {
 	s := r.str(col)
 	if s == "" {
 		r.fail(col, expected, s)
+	}
+	return s
+}
+
+// handle is a column holding an account's handle, without its "@". A handle has no spaces,
+// control or invisible characters: one that reads as another (a right-to-left override
+// reverses what follows it) would name an account that is not there.
+func (r *row) handle(col string) string {
+	s := strings.TrimPrefix(r.str(col), "@")
+	for _, c := range s {
+		if !unicode.IsGraphic(c) || unicode.IsSpace(c) || unicode.Is(unicode.Bidi_Control, c) || unicode.Is(unicode.Cf, c) {
+			r.fail(col, "a handle without spaces, control or invisible characters", s)
+			break
+		}
 	}
 	return s
 }

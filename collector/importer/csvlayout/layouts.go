@@ -102,7 +102,7 @@ func communityRow(r *row) {
 		Community: community, Platform: platform, ChannelID: schema.AccountID(external), Source: source,
 		AddedAt: added, Removed: removed, Version: version,
 	})
-	handle := strings.TrimPrefix(r.str("handle"), "@")
+	handle := r.handle("handle")
 	r.rec.Authors = append(r.rec.Authors, importer.AccountRef{Platform: platform, ID: external, Handle: handle})
 }
 
@@ -128,7 +128,7 @@ func accountRow(r *row) {
 		return
 	}
 	id := schema.AccountID(external)
-	handle := strings.TrimPrefix(r.str("handle"), "@")
+	handle := r.handle("handle")
 	ch := schema.Channel{
 		Platform: platform, ChannelID: id, ExternalID: external, Username: handle, Title: r.str("name"),
 		About: r.str("about"), Kind: kind, Status: status, Subscribers: followers, CreatedAt: created,
@@ -159,6 +159,9 @@ func postRow(r *row) {
 	deleted := r.bool("deleted")
 	postType := r.token("post_type", "a lowercase type like text, photo, video, link, retweet", false)
 	mediaType := r.token("media_type", "a lowercase media type like photo or video", false)
+	if _, err := strconv.ParseUint(postText, 10, 63); err != nil && platform == schema.PlatformTelegram {
+		r.fail("post_id", "a numeric message id for telegram", postText)
+	}
 	if r.str("fwd_account_id") != "" && r.str("fwd_person") != "" {
 		r.fail("fwd_person", "either fwd_account_id (an account) or fwd_person (a person), not both", r.str("fwd_person"))
 	}
@@ -213,7 +216,7 @@ func postRow(r *row) {
 		}
 	}
 	r.rec.Rows.Posts = append(r.rec.Rows.Posts, p)
-	handle := strings.TrimPrefix(r.str("handle"), "@")
+	handle := r.handle("handle")
 	r.rec.Rows.Channels = append(r.rec.Rows.Channels, schema.Channel{
 		Platform: platform, ChannelID: p.ChannelID, ExternalID: external, Username: handle,
 		FirstSeenAt: posted, LastSeenAt: posted, Source: env.Source,

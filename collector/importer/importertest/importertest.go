@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +203,9 @@ func FuzzParser(t *testing.T, f importer.Format, data []byte) {
 		for _, fe := range rec.Errors {
 			require.Equal(t, "fuzz", fe.File)
 			require.NotEmpty(t, fe.Expected)
+			require.NotEmpty(t, fe.Field, "an error names its field: %v", fe)
+			require.GreaterOrEqual(t, fe.Line, 1, "an error names its line: %v", fe)
+			require.True(t, strings.HasPrefix(fe.Error(), "fuzz:"+strconv.Itoa(fe.Line)+": "), fe.Error())
 		}
 		if len(rec.Errors) > 0 {
 			continue
