@@ -319,7 +319,11 @@ func (f *CSVFile) Next(rec *Record) (fields []string, ok bool, err error) {
 	}
 	for i, v := range fields {
 		if !IsText(v) {
-			rec.Fail(f.env, strings.TrimSpace(f.header[i]), TextExpected, v)
+			name := strings.TrimSpace(f.header[i])
+			if name == "" {
+				name = "column " + strconv.Itoa(i+1) // a header without a name for it
+			}
+			rec.Fail(f.env, name, TextExpected, v)
 		}
 	}
 	if len(rec.Errors) > 0 {
