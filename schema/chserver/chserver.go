@@ -503,21 +503,33 @@ func (r resolved) ping(ctx context.Context) error {
 // waitReady polls /ping until it answers, the process dies, ctx ends or
 // StartTimeout passes. Failures carry the tail of the server's logs.
 func (r resolved) waitReady(ctx context.Context, pid int) error {
-	ctx, cancel := context.WithTimeout(ctx, r.StartTimeout)
+	return pollReady(ctx, pid, r.StartTimeout, 50*time.Millisecond, r.ping, func(err error) error {
+		if err == nil {
+			return fmt.Errorf("clickhouse-server exited during startup; log tail:\n%s", r.logTail())
+		}
+		return fmt.Errorf("clickhouse-server did not answer on port %d within %s: %w; log tail:\n%s",
+			r.HTTPPort, r.StartTimeout, err, r.logTail())
+	})
+}
+
+// pollReady calls ping every period until it succeeds. It gives up when the
+// process pid is gone (failed(nil)) or when ctx ends or timeout passes
+// (failed(ctx.Err())); failed words the error for the process in question.
+func pollReady(ctx context.Context, pid int, timeout, period time.Duration, ping func(context.Context) error, failed func(error) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
-		if err := r.ping(ctx); err == nil {
+		if err := ping(ctx); err == nil {
 			return nil
 		}
 		if !isAlive(pid) {
-			return fmt.Errorf("clickhouse-server exited during startup; log tail:\n%s", r.logTail())
+			return failed(nil)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("clickhouse-server did not answer on port %d within %s: %w; log tail:\n%s",
-				r.HTTPPort, r.StartTimeout, ctx.Err(), r.logTail())
+			return failed(ctx.Err())
 		case <-tick.C:
 		}
 	}

@@ -180,24 +180,13 @@ func (z zooKeeper) ping(ctx context.Context) error {
 }
 
 func (z zooKeeper) waitReady(ctx context.Context, pid int) error {
-	ctx, cancel := context.WithTimeout(ctx, z.timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if err := z.ping(ctx); err == nil {
-			return nil
-		}
-		if !isAlive(pid) {
+	return pollReady(ctx, pid, z.timeout, 100*time.Millisecond, z.ping, func(err error) error {
+		if err == nil {
 			return fmt.Errorf("zookeeper exited during startup; output tail:\n%s", tail(z.path(zooOutName), 20))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("zookeeper did not answer on port %d within %s: %w; output tail:\n%s",
-				z.port, z.timeout, ctx.Err(), tail(z.path(zooOutName), 20))
-		case <-tick.C:
-		}
-	}
+		return fmt.Errorf("zookeeper did not answer on port %d within %s: %w; output tail:\n%s",
+			z.port, z.timeout, err, tail(z.path(zooOutName), 20))
+	})
 }
 
 // stopProcess ends ZooKeeper: SIGTERM, SIGKILL to its group after the stop
