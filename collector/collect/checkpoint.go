@@ -426,3 +426,18 @@ func (c *Collector) writeFrame(ctx context.Context) {
 		c.log.Error("writing the sampling frame failed", "err", err)
 	}
 }
+
+// saveFloods makes the account's running flood waits durable at once, not at the next
+// checkpoint: a collector killed in between would otherwise call again during the wait
+// after its restart, and an account that keeps calling during its waits gets banned.
+func (c *Collector) saveFloods(label string) {
+	var mine []budget.Park
+	for _, p := range c.pool.budget.Parks() {
+		if p.Account == label {
+			mine = append(mine, p)
+		}
+	}
+	if err := c.ckpt.store.SaveFloods(label, mine); err != nil {
+		c.log.Error("cannot save flood waits; they are saved again at the next checkpoint", "account", label, "err", err)
+	}
+}

@@ -389,6 +389,26 @@ func TestFloodWaitParksAndHandsOver(t *testing.T) {
 	}
 }
 
+// A flood wait is durable the moment it arrives: with the checkpoint's account file gone (a
+// process killed before its next checkpoint never wrote it), a new run still knows the wait.
+func TestFloodWaitDurableBeforeCheckpoint(t *testing.T) {
+	clk := clock.NewFake(t0)
+	f := newFakeTG(clk)
+	smallWorld(f, clk)
+	f.flood("acc1", telegram.MethodGetHistory, time.Hour)
+	dir := t.TempDir()
+	c := newTest(t, f, clk, dir, &sink{}, func(o *Options) {
+		o.Accounts = []Client{f.account("acc1"), f.account("acc2")}
+	})
+	require.Equal(t, 1, runOnce(t, c).Floods)
+	require.NoError(t, os.Remove(filepath.Join(dir, "accounts", "acc1.json")))
+	st, snap, err := state.Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	require.Len(t, snap.Accounts["acc1"].Parks, 1)
+	require.Equal(t, t0.Add(time.Hour), snap.Accounts["acc1"].Parks[0].Until)
+}
+
 func TestBudgetSpacesCalls(t *testing.T) {
 	clk := clock.NewFake(t0)
 	f := newFakeTG(clk)

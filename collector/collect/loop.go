@@ -332,6 +332,7 @@ func (c *Collector) finish(r result, stopping bool) {
 		c.summary.FloodWait += flood.Wait
 		until := c.pool.budget.Flood(a.label, t.Method, flood.Wait)
 		c.log.Info("flood wait", "account", a.label, "method", t.Method, "wait", flood.Wait, "until", until)
+		c.saveFloods(a.label)
 		c.requeue(t, t.Due)
 		if flood.Wait > c.opts.Rates.HandoffAfter {
 			c.handoff(a, t.Method)

@@ -15,7 +15,10 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
+
+	"github.com/tidewatch/tidewatch/collector/collect/budget"
 )
 
 // Snapshot is the state as loaded.
@@ -54,6 +57,9 @@ var snapName = regexp.MustCompile(`^channels-([0-9]+)\.snap$`)
 // Open opens (creating it if needed) the state folder dir, takes its lock, and loads the
 // state. A journal whose last line was torn by a crash is cut back to its last good line.
 func Open(dir string) (*Store, *Snapshot, error) {
+	if err := os.MkdirAll(filepath.Join(dir, floodsDir), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "accounts"), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("state: %w", err)
 	}
@@ -127,7 +133,67 @@ func (s *Store) load() (*Snapshot, error) {
 		}
 		snap.Accounts[a.Label] = a
 	}
+	if err := s.loadFloods(snap); err != nil {
+		return nil, err
+	}
 	return snap, nil
+}
+
+// floodsDir holds one file per account with the flood waits it was given, written the
+// moment a wait arrives (SaveFloods): a process killed before its next checkpoint still
+// honours them after a restart, where calling again would count as ignoring the wait
+// (Telegram bans an account that keeps calling during its waits).
+const floodsDir = "floods"
+
+// SaveFloods replaces the account's flood-wait file with parks.
+func (s *Store) SaveFloods(label string, parks []budget.Park) error {
+	if label == "" || filepath.Base(label) != label || label[0] == '.' {
+		return fmt.Errorf("state: account label %q cannot name a file", label)
+	}
+	return writeJSON(filepath.Join(s.dir, floodsDir, label+".json"), parks)
+}
+
+// loadFloods adds the flood waits of the floods folder to the accounts' parks (a wait
+// there may be newer than the last checkpoint; budget.Restore keeps the later end).
+func (s *Store) loadFloods(snap *Snapshot) error {
+	entries, err := os.ReadDir(filepath.Join(s.dir, floodsDir))
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	for _, e := range entries {
+		label, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		var parks []budget.Park
+		if err := readJSON(filepath.Join(s.dir, floodsDir, e.Name()), &parks); err != nil {
+			return err
+		}
+		a := snap.Accounts[label]
+		if a == nil {
+			a = &Account{Label: label, Peers: map[int64]int64{}}
+			snap.Accounts[label] = a
+		}
+		a.Parks = mergeParks(a.Parks, parks)
+	}
+	return nil
+}
+
+// mergeParks adds parks to have, one park per account and method, with the later end.
+func mergeParks(have, parks []budget.Park) []budget.Park {
+next:
+	for _, p := range parks {
+		for i, h := range have {
+			if h.Account == p.Account && h.Method == p.Method {
+				if p.Until.After(h.Until) {
+					have[i].Until = p.Until
+				}
+				continue next
+			}
+		}
+		have = append(have, p)
+	}
+	return have
 }
 
 var journalName = regexp.MustCompile(`^journal-([0-9]+)\.log$`)
