@@ -409,6 +409,20 @@ func TestFloodWaitDurableBeforeCheckpoint(t *testing.T) {
 	require.Equal(t, t0.Add(time.Hour), snap.Accounts["acc1"].Parks[0].Until)
 }
 
+// A one-shot run waits out the backoff of a failed call and retries it: it does not end with
+// the task left for a later run (a retry due at a later data time is past its horizon).
+func TestOneShotRetriesFailedCalls(t *testing.T) {
+	clk := clock.NewFake(t0)
+	f := newFakeTG(clk)
+	smallWorld(f, clk)
+	f.failNext[telegram.MethodGetHistory] = 1
+	out := &sink{}
+	// The backoff (5 s) runs on the rate clock, real time as in production.
+	sum := runOnce(t, newTest(t, f, clk, t.TempDir(), out, func(o *Options) { o.RateClock = clock.Real{} }))
+	require.Equal(t, "ok", sum.Status)
+	require.Len(t, postIDs(out.posts.all()), 277, "every post collected despite the failure")
+}
+
 func TestBudgetSpacesCalls(t *testing.T) {
 	clk := clock.NewFake(t0)
 	f := newFakeTG(clk)

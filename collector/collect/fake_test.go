@@ -36,6 +36,8 @@ type fakeTG struct {
 	block chan struct{}
 	// onCall, when set, sees every call before it is answered.
 	onCall func(fakeCall)
+	// failNext: method -> how many of its next calls fail with a transient error.
+	failNext map[string]int
 }
 
 type fakeCall struct {
@@ -60,7 +62,7 @@ type fakeChannel struct {
 
 func newFakeTG(clk clock.Clock) *fakeTG {
 	return &fakeTG{clk: clk, channels: map[int64]*fakeChannel{}, floods: map[string]map[string][]time.Duration{},
-		parked: map[string]time.Time{}, busy: map[int64]bool{}}
+		parked: map[string]time.Time{}, busy: map[int64]bool{}, failNext: map[string]int{}}
 }
 
 // hashFor is the access hash of channel id for account label.
@@ -140,6 +142,10 @@ func (f *fakeTG) enter(account, method string, channel int64) (func(), error) {
 	f.calls = append(f.calls, fakeCall{account, method, channel, now})
 	if until, ok := f.parked[account+method]; ok && now.Before(until) {
 		f.violations = append(f.violations, fmt.Sprintf("%s %s at %s, parked until %s", account, method, now, until))
+	}
+	if f.failNext[method] > 0 {
+		f.failNext[method]--
+		return nil, fmt.Errorf("%s: connection reset: %w", method, telegram.ErrTransient)
 	}
 	if q := f.floods[method][account]; len(q) > 0 {
 		w := q[0]

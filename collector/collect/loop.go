@@ -33,7 +33,9 @@ type dispatcher struct {
 	// wakeups counts the passes of the dispatcher's loop: one per event it waited for.
 	wakeups int
 	// attempts counts consecutive transient failures per task, for backoff.
-	attempts    map[taskKey]int
+	attempts map[taskKey]int
+	// retries hold the failed tasks of a one-shot run until their backoff (real time) ends.
+	retries     []retry
 	syncReq     chan chan error
 	statsReq    chan chan Stats
 	idleReq     chan chan struct{}
@@ -48,6 +50,37 @@ func newDispatcher() *dispatcher {
 		statsReq: make(chan chan Stats),
 		idleReq:  make(chan chan struct{}),
 	}
+}
+
+// retry is a failed task waiting out its backoff.
+type retry struct {
+	task schedule.Task
+	at   time.Time // rate clock
+}
+
+// holdRetry keeps a failed task of a one-shot run for backoff of real time. Put back at a
+// later data time, as a watching run does, it would fall past the run's horizon: the run
+// would end "ok" with the task left undone (ClickHouse restarting during a backfill left
+// most seed channels unresolved that way).
+func (c *Collector) holdRetry(t schedule.Task, backoff time.Duration) {
+	c.disp.retries = append(c.disp.retries, retry{task: t, at: c.opts.RateClock.Now().Add(backoff)})
+}
+
+// releaseRetries puts back the held tasks whose backoff has ended and wakes the loop for
+// the next one.
+func (c *Collector) releaseRetries() {
+	now := c.opts.RateClock.Now()
+	kept := c.disp.retries[:0]
+	for _, r := range c.disp.retries {
+		if r.at.After(now) {
+			kept = append(kept, r)
+			c.noteRate(r.at)
+			continue
+		}
+		c.requeue(r.task, r.task.Due)
+	}
+	clear(c.disp.retries[len(kept):])
+	c.disp.retries = kept
 }
 
 // shutdownGrace bounds how long calls in flight may take to finish after ctx ended.
@@ -85,6 +118,7 @@ func (c *Collector) loop(ctx context.Context) error {
 		c.m.wakeups.Inc()
 		c.disp.wakeRate = time.Time{}
 		if !stopping {
+			c.releaseRetries()
 			c.dispatch(workCtx)
 			if c.pool.enabled() == 0 && c.disp.inflight == 0 {
 				fatal = errNoAccounts
@@ -163,6 +197,13 @@ func (c *Collector) loop(ctx context.Context) error {
 // finished tells a one-shot run that it may stop: nothing is due, or what is due waits
 // for a flood wait longer than MaxWait.
 func (c *Collector) finished() bool {
+	if len(c.disp.retries) > 0 {
+		if wait := c.disp.wakeRate.Sub(c.opts.RateClock.Now()); wait > c.opts.Rates.MaxWait {
+			c.log.Warn("stopping with failed tasks waiting to be retried", "wait", wait.Round(time.Second), "tasks", len(c.disp.retries))
+			return true
+		}
+		return false
+	}
 	if c.due.nothingDueNow() {
 		return true
 	}
@@ -364,7 +405,11 @@ func (c *Collector) finish(r result, stopping bool) {
 			return
 		}
 		backoff := min(5*time.Second<<min(n-1, 10), 30*time.Minute)
-		c.requeue(t, c.opts.Clock.Now().Add(backoff))
+		if c.opts.Watch {
+			c.requeue(t, c.opts.Clock.Now().Add(backoff))
+		} else {
+			c.holdRetry(t, backoff)
+		}
 	}
 }
 
