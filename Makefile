@@ -46,13 +46,13 @@ test: deps
 	$(MAKE) fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 # fuzz runs every fuzz target for FUZZTIME each, one at a time (go test -fuzz takes one
-# target per run). make test runs them for TEST_FUZZTIME: 13 targets, each 3s plus its instrumented build.
+# target per run). make test runs them for TEST_FUZZTIME: 14 targets, each 3s plus its instrumented build.
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 3s
 FUZZ_TARGETS := \
 	./links:FuzzNormalize ./links:FuzzExtract ./links:FuzzParseSeed ./links:FuzzExtractHandles \
 	./cmd/tidewatch/internal/config:FuzzLoad \
-	./collector/importer:FuzzCSVReader ./collector/importer:FuzzParseCount \
+	./collector/importer:FuzzCSVReader ./collector/importer:FuzzParseCount ./collector/importer:FuzzEachBadJSONString \
 	./collector/importer/crowdtangle:FuzzParse ./collector/importer/tgexport:FuzzParse \
 	./collector/importer/twitterv2:FuzzParse ./collector/importer/twitterio:FuzzParse \
 	./collector/importer/csvlayout:FuzzParse ./links/accountlink:FuzzParseAccountRef

@@ -82,6 +82,9 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 			return nil, fatal("export", "a JSON object", tokenText(tok, err))
 		}
 		key, _ := tok.(string)
+		if !importer.IsText(key) {
+			return nil, fatal(importer.JSONKey(key), importer.TextExpected, key)
+		}
 		switch key {
 		case "name":
 			var s *string
@@ -89,6 +92,9 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 				return nil, fatal("name", "the chat's name", err.Error())
 			}
 			if s != nil {
+				if !importer.IsText(*s) {
+					return nil, fatal("name", importer.TextExpected, *s)
+				}
 				p.name = *s
 			}
 		case "type":
@@ -140,6 +146,15 @@ func Open(r io.Reader, env *importer.Env) (importer.Parser, error) {
 			var skip json.RawMessage
 			if err := p.dec.Decode(&skip); err != nil {
 				return nil, fatal(key, "a JSON value", err.Error())
+			}
+			var bad error
+			importer.EachBadJSONString(skip, importer.JSONKey(key), func(field, s string) {
+				if bad == nil {
+					bad = fatal(field, importer.TextExpected, s)
+				}
+			})
+			if bad != nil {
+				return nil, bad
 			}
 		}
 	}
@@ -209,6 +224,10 @@ func (p *parser) Next(rec *importer.Record) error {
 	var m message
 	if err := json.Unmarshal(raw, &m); err != nil {
 		rec.Fail(p.env, "message", "a message object ("+unmarshalProblem(err)+")", importer.Shorten(string(raw), 200))
+		return nil
+	}
+	// A \u0000 or an escape sequence in any string is damage, never a message's text.
+	if !importer.CheckJSONText(p.env, rec, "", raw) {
 		return nil
 	}
 	p.message(&m, rec)

@@ -173,3 +173,50 @@ func FuzzParse(f *testing.F) {
 		importertest.FuzzParser(t, tgexport.Format, data)
 	})
 }
+
+// TestControlCharacters: a string of a message that decodes to a NUL byte or another control
+// character rejects the message, naming its line and field; in the header it ends the import.
+// Tabs and line breaks are text.
+func TestControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "result.json")
+	data := `{"name": "Open Watch", "type": "public_channel", "id": 1807654321, "messages": [
+ {"id": 1, "type": "message", "date_unixtime": "1675242312", "text": "a\u0000b"},
+ {"id": 2, "type": "message", "date_unixtime": "1675242313", "text": ["x", {"type": "link", "text": "\u001b]8;;https://evil.example\u0007"}]},
+ {"id": 3, "type": "message", "date_unixtime": "1675242314", "from": "\b", "text_entities": [{"type": "plain", "text": "fine"}]},
+ {"id": 4, "type": "message", "date_unixtime": "1675242315", "text": "two\nlines\tand a tab"}
+]}`
+	require.NoError(t, os.WriteFile(file, []byte(data), 0o644))
+	_, _, err := importertest.Import(t, tgexport.Format, []string{file}, nil)
+	var verr *importer.ValidationError
+	require.ErrorAs(t, err, &verr)
+	var got []string
+	for _, e := range verr.Errors {
+		got = append(got, e.Error())
+	}
+	require.Equal(t, []string{
+		file + `:2: text: expected UTF-8 text without NUL bytes or control characters, got "a\x00b"`,
+		file + `:3: text[1].text: expected UTF-8 text without NUL bytes or control characters, got "\x1b]8;;https://evil.example\a"`,
+		file + `:4: from: expected UTF-8 text without NUL bytes or control characters, got "\b"`,
+	}, got)
+	var rejects bytes.Buffer
+	sink, sum, err := importertest.Import(t, tgexport.Format, []string{file}, &importer.Options{Rejects: &rejects})
+	require.NoError(t, err)
+	require.EqualValues(t, 3, sum.Rejected)
+	require.Len(t, sink.Rows.Posts, 1)
+	require.EqualValues(t, 4, sink.Rows.Posts[0].PostID)
+
+	for name, tc := range map[string]struct{ data, want string }{
+		"name": {`{"name": "Open\u0000Watch", "type": "public_channel", "id": 1, "messages": []}`,
+			`x.json:1: name: expected UTF-8 text without NUL bytes or control characters, got "Open\x00Watch"`},
+		"skipped field": {`{"about": {"lines": ["ok", "\u001b[31m"]}, "type": "public_channel", "id": 1, "messages": []}`,
+			`x.json:1: about.lines[1]: expected UTF-8 text without NUL bytes or control characters, got "\x1b[31m"`},
+		"key": {`{"a\u0000": 1, "type": "public_channel", "id": 1, "messages": []}`,
+			`x.json:1: "a\x00": expected UTF-8 text without NUL bytes or control characters, got "a\x00"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := tgexport.Open(strings.NewReader(tc.data), &importer.Env{File: "x.json"})
+			require.EqualError(t, err, tc.want)
+		})
+	}
+}

@@ -197,6 +197,10 @@ func (p *parser) parse(data []byte, rec *importer.Record) {
 		rec.Fail(env, "line", "a JSON object ("+jsonProblem(err)+")", string(data))
 		return
 	}
+	// A \u0000 or an escape sequence in any string is damage, never a tweet's text.
+	if !importer.CheckJSONText(env, rec, "", data) {
+		return
+	}
 	observed := env.ObservedAt
 	if l.Twarc != nil && l.Twarc.RetrievedAt != "" {
 		if t, ok := importer.ParseTime(l.Twarc.RetrievedAt, nil); ok {

@@ -169,3 +169,35 @@ func TestAuthorWithoutUserObject(t *testing.T) {
 	require.EqualValues(t, importer.PartialIdentityVersion, ch.Version)
 	require.Empty(t, sink.Rows.Snapshots)
 }
+
+// TestControlCharacters: a string that decodes to a NUL byte or another control character is
+// rejected with its line and field, and nothing of the line is imported; tabs and line breaks
+// are text.
+func TestControlCharacters(t *testing.T) {
+	lines := strings.Join([]string{
+		`{"data": [{"id": "1394735776701816833", "text": "a\u0000b", "author_id": "1379899464345923590", "created_at": "2021-05-18T19:24:56.000Z"}]}`,
+		`{"data": {"id": "1394735776701816834", "text": "ok", "author_id": "1379899464345923590", "created_at": "2021-05-18T19:24:56.000Z"}, "includes": {"users": [{"id": "1379899464345923590", "username": "v", "name": "\u001b[2J"}]}}`,
+		`{"id": "1394735776701816835", "text": "\b", "author_id": "1379899464345923590", "created_at": "2021-05-18T19:24:56.000Z", "author": {"id": "1379899464345923590", "description": "x\u007f"}}`,
+		`{"data": {"id": "1394735776701816836", "text": "two\nlines\tand a tab\r\n", "author_id": "1379899464345923590", "created_at": "2021-05-18T19:24:56.000Z"}}`,
+	}, "\n")
+	require.Equal(t, []string{
+		`x:1: data[0].text: expected UTF-8 text without NUL bytes or control characters, got "a\x00b"`,
+		`x:2: includes.users[0].name: expected UTF-8 text without NUL bytes or control characters, got "\x1b[2J"`,
+		`x:3: text: expected UTF-8 text without NUL bytes or control characters, got "\b"`,
+		`x:3: author.description: expected UTF-8 text without NUL bytes or control characters, got "x\x7f"`,
+	}, parseAll(t, lines))
+
+	file := filepath.Join(t.TempDir(), "t.jsonl")
+	require.NoError(t, writeFile(file, lines))
+	_, _, err := importertest.Import(t, twitterv2.Format, []string{file}, nil)
+	var verr *importer.ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Len(t, verr.Errors, 4)
+	var rejects bytes.Buffer
+	sink, sum, err := importertest.Import(t, twitterv2.Format, []string{file}, &importer.Options{Rejects: &rejects})
+	require.NoError(t, err)
+	require.EqualValues(t, 3, sum.Rejected)
+	require.Len(t, sink.Rows.Posts, 1)
+	require.EqualValues(t, uint64(1394735776701816836), sink.Rows.Posts[0].PostID)
+	require.NotZero(t, sink.Rows.Posts[0].TextLength)
+}
