@@ -144,6 +144,16 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 	j := &ckptJob{}
 	var disc []schema.Discovery
 	var comp []schema.Completeness
+	// taken are the channels whose provenance rows this capture took: should writing them
+	// fail, their references are unwritten again, or the next checkpoint would save the
+	// channels (still dirty) as if their rows were stored.
+	var taken []*state.Channel
+	fail := func(err error) (*ckptJob, error) {
+		for _, ch := range taken {
+			ch.RefsDirty = true
+		}
+		return nil, err
+	}
 	writeRows := func() error {
 		if len(disc) > 0 {
 			if err := c.out.Discovery.Write(ctx, disc...); err != nil {
@@ -173,6 +183,7 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 		if ch.RefsDirty {
 			disc = append(disc, c.discoveryRows(ch, now)...)
 			ch.RefsDirty = false
+			taken = append(taken, ch)
 		}
 		if ch.Included || ch.Stored > 0 {
 			comp = append(comp, c.completeness(ch, now))
@@ -180,7 +191,7 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 		j.batch.Channels = append(j.batch.Channels, ch.Clone())
 		if len(j.dirtyCh)%rowChunk == 0 {
 			if err := writeRows(); err != nil {
-				return nil, err
+				return fail(err)
 			}
 		}
 	}
@@ -195,13 +206,13 @@ func (c *Collector) capture(ctx context.Context) (*ckptJob, error) {
 		j.dirtyPend = append(j.dirtyPend, u)
 		if len(j.dirtyPend)%rowChunk == 0 {
 			if err := writeRows(); err != nil {
-				return nil, err
+				return fail(err)
 			}
 		}
 	}
 	j.batch.Resolved = c.frame.resolved
 	if err := writeRows(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	parks := c.pool.budget.Parks()
 	for _, a := range c.pool.accounts {

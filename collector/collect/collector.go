@@ -286,6 +286,9 @@ func (c *Collector) open(ctx context.Context) error {
 			ch.Seed = false
 			c.frame.dirtyCh[ch.ID] = true
 		}
+		// A username pending in the state whose channel is known now (a checkpoint taken
+		// between the reference and the channel's discovery, or a snapshot recovered).
+		c.claimPending(ch)
 		c.judge(ch, now)
 		c.plan(ch, now)
 	}

@@ -90,6 +90,7 @@ func (c *Collector) addRefs(from *state.Channel, a *account, refs []ref, now tim
 			} else if r.username != "" {
 				ch.Username = normUsername(r.username)
 			}
+			c.claimPending(ch)
 		}
 		if ch.Home == "" {
 			if b := c.pool.knowing(id, nil); b != nil {
@@ -104,6 +105,39 @@ func (c *Collector) addRefs(from *state.Channel, a *account, refs []ref, now tim
 			c.plan(ch, now)
 		}
 	}
+}
+
+// claimPending moves the references counted against ch's username while no channel was
+// known by it (a pending username) onto ch, as resolving the username would have, and drops
+// the pending username. Without it a reference that arrived before the channel was known
+// would stay with the username for good (one reference alone never gets it resolved), and
+// the channel's provenance would depend on the order pages happened to be applied in: a
+// restarted collector, which applies again the pages of its last minutes in another order
+// than before the crash, would lose the channel's discovery row for that reference, or
+// write one that the first order had left with the username. It is called wherever a
+// channel becomes known by a name: found with its chat info, snapshotted, or loaded with the
+// state. The caller judges ch again.
+func (c *Collector) claimPending(ch *state.Channel) bool {
+	u := normUsername(ch.Username)
+	p := c.frame.pending[u]
+	if u == "" || p == nil {
+		return false
+	}
+	if id, ok := c.frame.names.get(u); !ok || id != ch.ID {
+		return false
+	}
+	delete(c.frame.pending, u)
+	delete(c.frame.dirtyPend, u)
+	delete(c.frame.resolveKeys, resolveKey(u))
+	c.frame.resolved = append(c.frame.resolved, u)
+	ch.Refs = discovery.MergeRefs(ch.Refs, p.Refs)
+	ch.Seed = ch.Seed || p.Seed
+	if !p.DiscoveredAt.IsZero() && (ch.DiscoveredAt.IsZero() || p.DiscoveredAt.Before(ch.DiscoveredAt.Time())) {
+		ch.DiscoveredAt = state.At(p.DiscoveredAt)
+	}
+	ch.RefsDirty = true
+	c.frame.markDirty(ch)
+	return true
 }
 
 // refPending counts a reference to a username not known yet; once the references suffice

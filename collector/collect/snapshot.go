@@ -133,6 +133,7 @@ func (c *Collector) runSnapshot(ctx context.Context, j *job) (func(), error) {
 		live.AboutSince = state.At(aboutSince)
 		c.summary.Events += len(evs)
 		c.frame.markDirty(live)
+		c.claimPending(live)
 		wasIncluded := live.Included
 		c.judge(live, j.now)
 		if live.Included && !wasIncluded {
