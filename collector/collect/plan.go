@@ -58,10 +58,15 @@ func (p *planner) nothingDueNow() bool {
 	return !ok || next.After(p.now())
 }
 
-// now is the time work is due by: now, or in a one-shot run no later than its
-// horizon.
+// now is the time work is due by: now, or in a one-shot run its horizon. The data clock
+// follows the server's time, whose estimate can step back a little between readings; a
+// one-shot run that read a time before its horizon found the work due at the horizon not
+// due yet and ended "ok" with it undone.
 func (p *planner) now() time.Time {
-	return p.clampDue(p.clock.Now())
+	if !p.horizon.IsZero() {
+		return p.horizon
+	}
+	return p.clock.Now()
 }
 
 // clampDue moves an immediate due time t back to the horizon of a one-shot run.
