@@ -41,7 +41,7 @@ func ParseAccountRef(s string) (AccountRef, error) {
 	h, _, err := links.NormalizeHandle(links.Platform(platform), rest)
 	if err != nil {
 		// Platforms package links has no rules for keep the handle lowercased.
-		h = strings.ToLower(strings.TrimPrefix(rest, "@"))
+		h = strings.ToLower(strings.TrimLeft(rest, "@"))
 		if h == "" || strings.ContainsAny(h, " /:") {
 			return AccountRef{}, fmt.Errorf("account %q: %w", s, err)
 		}
