@@ -62,9 +62,11 @@ fuzz:
 	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME); \
 	done
 
-# soak repeats the fault tests (kill -9 of the collector, of ClickHouse) to catch rare losses.
+# soak runs the fault scenarios of e2e/soak (ClickHouse killed, the collector killed, Telegram
+# faults, the spool disk full; RELIABILITY.md has the results) and repeats the short kill tests.
 SOAK_COUNT ?= 5
 soak: deps
+	$(GO) test -run '^$$' -bench Soak -benchtime 1x -timeout 90m -v ./e2e/soak/
 	$(GO) test -count=$(SOAK_COUNT) -timeout 120m -run 'KillRestart|SurvivesKills' -v ./collector/collect/ ./schema/store/
 
 test-short:
