@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +35,8 @@ func (codePrompt) Password(context.Context) (string, error) { return "", telegra
 type collected struct {
 	w          *world.World
 	ch         *chtest.Server
+	cluster    *chtest.Cluster // the cluster it was collected into, nil for a single server
+	addrs      []string        // the addresses the store connects to
 	db         *store.DB
 	wopts      store.WriterOptions
 	start, end time.Time
@@ -52,6 +58,9 @@ type collectSpec struct {
 	// (default ch's own); a nil ch means a fresh chtest.Migrated server.
 	ch    *chtest.Server
 	addrs []string
+	// cluster, when set, is where the collector writes instead: every node's address, the
+	// checks querying its first node (through the Distributed tables).
+	cluster *chtest.Cluster
 	// shards, above 1, runs that many collectors at once, each with its own account and
 	// state, collector i taking shard i of shards and naming its rows' run "shard-i".
 	shards int
@@ -94,14 +103,21 @@ func collectWorldWith(t *testing.T, w *world.World, start, end time.Time, step t
 		accs = append(accs, acc)
 	}
 
-	c := &collected{w: w, ch: spec.ch, start: start, end: end}
+	c := &collected{w: w, ch: spec.ch, cluster: spec.cluster, start: start, end: end}
+	addrs := spec.addrs
+	if spec.cluster != nil {
+		c.ch = spec.cluster.Nodes[0]
+		if len(addrs) == 0 {
+			addrs = spec.cluster.Addrs()
+		}
+	}
 	if c.ch == nil {
 		c.ch = chtest.Migrated(t)
 	}
-	addrs := spec.addrs
 	if len(addrs) == 0 {
 		addrs = []string{c.ch.Addr()}
 	}
+	c.addrs = addrs
 	c.db, err = store.Open(dctx, store.Options{Addr: addrs, Database: c.ch.Database})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.db.Close() })
@@ -236,4 +252,56 @@ func (c *collected) registry(t *testing.T, tr *world.Truth) {
 			Platform: su.Platform, TargetKind: "account", Targets: su.Handles, Title: "accounts suspended in " + su.Event, Origin: "import", Source: "simulated world", Version: 1}))
 	}
 	require.NoError(t, ew.Close(ctx))
+}
+
+// tidewatchBinary builds cmd/tidewatch once per test process and returns its path.
+var tidewatchBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "e2e-tidewatch-")
+	if err != nil {
+		return "", err
+	}
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "tidewatch"), "./cmd/tidewatch")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/tidewatch: %v: %s", err, out)
+	}
+	return filepath.Join(dir, "tidewatch"), nil
+})
+
+// analyzeAll runs `tidewatch analyze all` over the collected period, configured with the
+// store's addresses and database (and clickhouse.cluster when collected into a cluster),
+// and returns its standard output.
+func (c *collected) analyzeAll(t *testing.T) string {
+	t.Helper()
+	bin, err := tidewatchBinary()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("data_dir: .\nclickhouse:\n  addr: [%s]\n  database: %s\n", strings.Join(c.addrs, ", "), c.ch.Database)
+	if c.cluster != nil {
+		cfg += "  cluster: " + c.cluster.Name + "\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tidewatch.yaml"), []byte(cfg), 0o600))
+	cmd := exec.Command(bin, "analyze", "all", "--from", c.start.Format(time.RFC3339), "--to", c.end.Format(time.RFC3339))
+	cmd.Dir = dir
+	cmd.Env = tidewatchEnv()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "tidewatch analyze all: %s", stderr.String())
+	return stdout.String()
+}
+
+// tidewatchEnv is the test process's environment without TIDEWATCH_* variables, so that
+// only the written configuration speaks to the command.
+func tidewatchEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TIDEWATCH_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

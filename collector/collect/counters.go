@@ -266,6 +266,12 @@ func (c *Collector) runVerify(ctx context.Context, j *job) (func(), error) {
 		return nil, err
 	}
 	if len(deleted) > 0 && c.opts.Posts != nil {
+		// The posts' rows may still wait in the writer's batch (a post first seen moments
+		// ago, on the same pass): a read-back before they are stored finds nothing and the
+		// deletion never reaches posts. Flushing first makes the read-back see them.
+		if err := c.out.Posts.Flush(ctx); err != nil {
+			return nil, fmt.Errorf("flush posts before reading back deleted posts: %w", err)
+		}
 		stored, err := c.opts.Posts.Posts(ctx, j.ch.ID, deleted)
 		if err != nil {
 			return nil, fmt.Errorf("read back deleted posts: %w", err)

@@ -44,8 +44,9 @@ var ErrUnknownDatabase = errors.New("database does not exist (run the migrations
 // Options say where ClickHouse is and how to log in. Zero fields get
 // defaults.
 type Options struct {
-	// Addr lists host:port native-protocol addresses; several are used
-	// round robin, and a dead one is skipped. Default DefaultAddr.
+	// Addr lists host:port native-protocol addresses; every connection
+	// goes to the first one that answers (a dead one is skipped), so that
+	// on a cluster a process reads its own writes. Default DefaultAddr.
 	Addr []string
 	// Database holds the tables. Default DefaultDatabase.
 	Database string
@@ -155,6 +156,17 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			settings[k] = v
 		}
 	}
+	// Connections open in order, not round robin: a process reads what it
+	// wrote only when its reads and writes go through the same node. A
+	// synchronous insert into a Distributed table stores the rows of the
+	// node's own shard on that node (18.16 does so whatever
+	// prefer_localhost_replica says), and a read takes that shard from the
+	// node's local table; through another replica of the shard, rows written a
+	// moment ago are missing until replication fetches them (the collector's
+	// read-back of posts to mark them deleted found nothing, and the deletion
+	// never reached posts). The other shards go to their first healthy replica
+	// for both (load_balancing = in_order in the cluster's profile). On a
+	// single server this changes nothing.
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Protocol: clickhouse.Native,
 		Settings: settings,
@@ -170,7 +182,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		MaxOpenConns:     opts.MaxOpenConns,
 		MaxIdleConns:     opts.MaxOpenConns,
 		ConnMaxLifetime:  time.Hour,
-		ConnOpenStrategy: clickhouse.ConnOpenRoundRobin,
+		ConnOpenStrategy: clickhouse.ConnOpenInOrder, // not round robin: see above
 		Compression:      &clickhouse.Compression{Method: method},
 		// 18.16 is far older than the driver's supported range; the
 		// native protocol parts tidewatch uses work (measured).
